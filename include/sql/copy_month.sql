@@ -1,0 +1,1 @@
+COPY {schema}.{partition} ({columns}) FROM STDIN (FORMAT csv);

@@ -1,0 +1,25 @@
+-- One partition per source month: reloading a month touches only its own partition.
+CREATE TABLE IF NOT EXISTS {schema}.{table} (
+    vendor_id             integer,
+    lpep_pickup_datetime  timestamp,
+    lpep_dropoff_datetime timestamp,
+    store_and_fwd_flag    text,
+    ratecode_id           integer,
+    pu_location_id        integer,
+    do_location_id        integer,
+    passenger_count       integer,
+    trip_distance         double precision,
+    fare_amount           double precision,
+    extra                 double precision,
+    mta_tax               double precision,
+    tip_amount            double precision,
+    tolls_amount          double precision,
+    ehail_fee             double precision,
+    improvement_surcharge double precision,
+    total_amount          double precision,
+    payment_type          integer,
+    trip_type             integer,
+    congestion_surcharge  double precision,
+    lpep_pickup_date      date,
+    source_month          date NOT NULL
+) PARTITION BY LIST (source_month);

@@ -1,0 +1,67 @@
+"""Which month of which taxi color a run loads, and where that month's file is published."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+TAXI_COLORS = ("yellow", "green")
+# The months the release publishes; the DAGs' start and end dates and their params' bounds.
+FIRST_MONTH = dt.date(2019, 1, 1)
+LAST_MONTH = dt.date(2021, 7, 1)
+DEFAULT_SOURCE_BASE_URL = "https://github.com/DataTalksClub/nyc-tlc-data/releases/download"
+
+
+@dataclass(frozen=True, order=True)
+class TaxiMonth:
+    color: str
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if self.color not in TAXI_COLORS:
+            raise ValueError(f"unknown taxi color {self.color!r}; expected one of {', '.join(TAXI_COLORS)}")
+        if not 1 <= self.month <= 12:
+            raise ValueError(f"month must be 1..12, got {self.month}")
+        if not 2000 <= self.year <= 2100:
+            raise ValueError(f"year out of range: {self.year}")
+
+    @classmethod
+    def parse(cls, color: str, label: str) -> TaxiMonth:
+        """`TaxiMonth.parse("yellow", "2021-01")`."""
+        year, month = label.split("-")
+        return cls(color, int(year), int(month))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.color}_tripdata_{self.label}.csv.gz"
+
+    def source_url(self, base_url: str = DEFAULT_SOURCE_BASE_URL) -> str:
+        return f"{base_url.rstrip('/')}/{self.color}/{self.file_name}"
+
+    def __str__(self) -> str:
+        return f"{self.color} {self.label}"
+
+
+def month_of_run(params: dict, data_interval_start: dt.datetime | None) -> TaxiMonth:
+    """The month a run loads: `params` year and month when given (manual runs), else the data interval's month."""
+    color = params["color"]
+    year, month = params.get("year"), params.get("month")
+    if year is not None and month is not None:
+        return TaxiMonth(color, int(year), int(month))
+    if year is not None or month is not None:
+        raise ValueError("give both params 'year' and 'month', or neither to load the run's data interval")
+    if data_interval_start is None:
+        raise ValueError(
+            "this run has no data interval (a manual run without a logical date): "
+            "trigger it with params year and month, e.g. {\"year\": 2021, \"month\": 1}"
+        )
+    return TaxiMonth(color, data_interval_start.year, data_interval_start.month)

@@ -1,0 +1,167 @@
+"""Load a cleaned month into its own partition of `<schema>.<color>_tripdata`, replacing it in one transaction."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg import sql
+from psycopg.rows import namedtuple_row
+
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.schema import loaded_column_names
+from nyc_taxi.sql_files import statement
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCHEMA = "ny_taxi"
+PROGRESS_EVERY_ROWS = 500_000
+# TLC data dictionary: 1 Creative Mobile Technologies, 2 Curb (VeriFone), 6 Myle, 7 Helix; 4 appears in 2019-2020 files.
+KNOWN_VENDOR_IDS = (1, 2, 4, 6, 7)
+
+
+def table_name(color: str) -> str:
+    return f"{color}_tripdata"
+
+
+def partition_name(month: TaxiMonth) -> str:
+    return f"{month.color}_tripdata_{month.year:04d}_{month.month:02d}"
+
+
+@dataclass(frozen=True)
+class LoadAudit:
+    """What the audit row records besides the load itself."""
+
+    run_id: str
+    source_url: str
+    bytes_downloaded: int
+    rows_read: int
+    rows_dropped: dict[str, int]
+    extract_seconds: float
+    transform_seconds: float
+
+
+def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SCHEMA) -> None:
+    with conn.transaction():
+        conn.execute(statement("lock_month"), {"lock_name": f"{schema} ddl"})
+        conn.execute(statement("create_schema", schema=schema))
+        conn.execute(statement(f"create_{color}_tripdata", schema=schema, table=table_name(color)))
+        conn.execute(statement("create_load_audit", schema=schema))
+
+
+def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> None:
+    """Its own short transaction: creating a partition locks the parent table, which a load must not hold."""
+    with conn.transaction():
+        conn.execute(statement("lock_month"), {"lock_name": f"{schema} ddl"})
+        conn.execute(
+            statement(
+                "create_month_partition",
+                schema=schema,
+                table=table_name(month.color),
+                partition=partition_name(month),
+                source_month=sql.Literal(month.first_day),
+            )
+        )
+
+
+def replace_month(
+    conn: psycopg.Connection,
+    month: TaxiMonth,
+    batches: Iterable[pa.RecordBatch],
+    audit: LoadAudit | None = None,
+    schema: str = DEFAULT_SCHEMA,
+) -> int:
+    """Replace the month's rows with `batches`, streamed through COPY; return the rows loaded.
+
+    Delete, copy and audit row commit together: if anything fails, the month's previous rows stay as they were.
+    """
+    create_tables(conn, month.color, schema)
+    create_month_partition(conn, month, schema)
+    columns = loaded_column_names(month.color)
+    partition = partition_name(month)
+    started = time.monotonic()
+    with conn.transaction():
+        conn.execute(statement("lock_month"), {"lock_name": f"{schema}.{partition}"})
+        deleted = conn.execute(statement("delete_month", schema=schema, partition=partition)).rowcount
+        rows_loaded = 0
+        next_report = PROGRESS_EVERY_ROWS
+        copy_sql = statement(
+            "copy_month",
+            schema=schema,
+            partition=partition,
+            columns=sql.SQL(", ").join(sql.Identifier(name) for name in [*columns, "source_month"]),
+        )
+        with conn.cursor().copy(copy_sql) as copy:
+            for batch in batches:
+                copy.write(_csv_bytes(batch.select(columns), month))
+                rows_loaded += batch.num_rows
+                if rows_loaded >= next_report:
+                    log.info("%s: %s rows copied, %.0f rows/s", month, f"{rows_loaded:,}",
+                             rows_loaded / max(time.monotonic() - started, 1e-9))
+                    next_report += PROGRESS_EVERY_ROWS
+        seconds = time.monotonic() - started
+        if audit is not None:
+            conn.execute(
+                statement("record_load_audit", schema=schema),
+                {
+                    "color": month.color,
+                    "source_month": month.first_day,
+                    "run_id": audit.run_id,
+                    "source_url": audit.source_url,
+                    "bytes_downloaded": audit.bytes_downloaded,
+                    "rows_read": audit.rows_read,
+                    "rows_dropped": json.dumps(audit.rows_dropped),
+                    "rows_loaded": rows_loaded,
+                    "extract_seconds": audit.extract_seconds,
+                    "transform_seconds": audit.transform_seconds,
+                    "load_seconds": seconds,
+                },
+            )
+    log.info("%s: replaced %s rows with %s in %.1f s (%.0f rows/s)", month, f"{deleted:,}", f"{rows_loaded:,}",
+             seconds, rows_loaded / max(seconds, 1e-9))
+    return rows_loaded
+
+
+def _csv_bytes(batch: pa.RecordBatch, month: TaxiMonth) -> bytes:
+    source_month = pa.repeat(pa.scalar(month.first_day, pa.date32()), batch.num_rows)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        batch.append_column("source_month", source_month),
+        buffer,
+        pa_csv.WriteOptions(include_header=False),
+    )
+    return buffer.getvalue()
+
+
+class DataQualityError(ValueError):
+    """Rows in Postgres break a rule; the message names each rule, how many rows broke it, and examples."""
+
+
+def check_month(
+    conn: psycopg.Connection, month: TaxiMonth, expected_rows: int, schema: str = DEFAULT_SCHEMA
+) -> dict[str, int]:
+    """Check the loaded month against the rules and the expected row count; return per-rule counts (all 0)."""
+    partition = partition_name(month)
+    with conn.cursor(row_factory=namedtuple_row) as cursor:
+        row_count = cursor.execute(statement("count_month", schema=schema, partition=partition)).fetchone().row_count
+        broken = cursor.execute(
+            statement("check_month", schema=schema, partition=partition),
+            {"known_vendor_ids": list(KNOWN_VENDOR_IDS)},
+        ).fetchall()
+    problems = [
+        f"rule '{row.rule}' broken by {row.rows_broken:,} rows, e.g. {'; '.join(row.examples)}" for row in broken
+    ]
+    if row_count != expected_rows:
+        problems.insert(0, f"rule 'row count equals the transform's' broken: {row_count:,} rows loaded, "
+                           f"{expected_rows:,} expected")
+    if problems:
+        raise DataQualityError(f"{month} in {schema}.{partition}: " + " | ".join(problems))
+    log.info("%s: %s rows pass all checks", month, f"{row_count:,}")
+    return {"row_count": row_count}

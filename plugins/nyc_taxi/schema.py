@@ -1,0 +1,122 @@
+"""The release files' columns per color: their types as read, their names as loaded, and which may be absent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    INTEGER = "integer"
+    FLOAT = "float"
+    TIMESTAMP = "timestamp"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    source_name: str
+    kind: Kind
+    # Historical files lack some columns (congestion_surcharge arrived in 2019); such a column loads as NULL.
+    optional: bool = False
+
+    @property
+    def name(self) -> str:
+        return snake_case(self.source_name)
+
+
+def snake_case(name: str) -> str:
+    """`VendorID` -> `vendor_id`, `PULocationID` -> `pu_location_id`, `RatecodeID` -> `ratecode_id`."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+_I, _F, _T, _S = Kind.INTEGER, Kind.FLOAT, Kind.TIMESTAMP, Kind.TEXT
+
+SOURCE_COLUMNS: dict[str, tuple[SourceColumn, ...]] = {
+    "yellow": (
+        SourceColumn("VendorID", _I),
+        SourceColumn("tpep_pickup_datetime", _T),
+        SourceColumn("tpep_dropoff_datetime", _T),
+        SourceColumn("passenger_count", _I),
+        SourceColumn("trip_distance", _F),
+        SourceColumn("RatecodeID", _I),
+        SourceColumn("store_and_fwd_flag", _S),
+        SourceColumn("PULocationID", _I),
+        SourceColumn("DOLocationID", _I),
+        SourceColumn("payment_type", _I),
+        SourceColumn("fare_amount", _F),
+        SourceColumn("extra", _F),
+        SourceColumn("mta_tax", _F),
+        SourceColumn("tip_amount", _F),
+        SourceColumn("tolls_amount", _F),
+        SourceColumn("improvement_surcharge", _F),
+        SourceColumn("total_amount", _F),
+        SourceColumn("congestion_surcharge", _F, optional=True),
+    ),
+    "green": (
+        SourceColumn("VendorID", _I),
+        SourceColumn("lpep_pickup_datetime", _T),
+        SourceColumn("lpep_dropoff_datetime", _T),
+        SourceColumn("store_and_fwd_flag", _S),
+        SourceColumn("RatecodeID", _I),
+        SourceColumn("PULocationID", _I),
+        SourceColumn("DOLocationID", _I),
+        SourceColumn("passenger_count", _I),
+        SourceColumn("trip_distance", _F),
+        SourceColumn("fare_amount", _F),
+        SourceColumn("extra", _F),
+        SourceColumn("mta_tax", _F),
+        SourceColumn("tip_amount", _F),
+        SourceColumn("tolls_amount", _F),
+        SourceColumn("ehail_fee", _F),
+        SourceColumn("improvement_surcharge", _F),
+        SourceColumn("total_amount", _F),
+        SourceColumn("payment_type", _I),
+        SourceColumn("trip_type", _I),
+        SourceColumn("congestion_surcharge", _F, optional=True),
+    ),
+}
+
+_PICKUP_PREFIX = {"yellow": "tpep", "green": "lpep"}
+
+
+def pickup_datetime_column(color: str) -> str:
+    return f"{_PICKUP_PREFIX[color]}_pickup_datetime"
+
+
+def pickup_date_column(color: str) -> str:
+    return f"{_PICKUP_PREFIX[color]}_pickup_date"
+
+
+def loaded_column_names(color: str) -> list[str]:
+    """The cleaned month's columns, in order: the source columns in snake_case, then the pickup date."""
+    return [column.name for column in SOURCE_COLUMNS[color]] + [pickup_date_column(color)]
+
+
+class HeaderMismatch(ValueError):
+    """The file's header is not the one this color's files have."""
+
+
+def check_header(color: str, header: list[str], file_name: str) -> list[str]:
+    """Return the optional columns the header lacks; raise `HeaderMismatch` listing every difference otherwise."""
+    expected = SOURCE_COLUMNS[color]
+    expected_names = [column.source_name for column in expected]
+    missing_required = [c.source_name for c in expected if c.source_name not in header and not c.optional]
+    unexpected = [name for name in header if name not in expected_names]
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if missing_required or unexpected or duplicated:
+        problems = []
+        if missing_required:
+            problems.append(f"missing columns: {', '.join(missing_required)}")
+        if unexpected:
+            problems.append(f"unexpected columns: {', '.join(unexpected)}")
+        if duplicated:
+            problems.append(f"duplicated columns: {', '.join(duplicated)}")
+        raise HeaderMismatch(
+            f"{file_name}: header does not match the {color} taxi layout ({'; '.join(problems)}); "
+            f"expected {','.join(expected_names)}"
+        )
+    return [c.source_name for c in expected if c.source_name not in header]

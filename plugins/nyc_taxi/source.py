@@ -1,0 +1,142 @@
+"""Download a month's `.csv.gz` from the release to a staging file, streamed, retried, and checked to be whole gzip."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class SourceError(RuntimeError):
+    """The source did not give us a whole gzip CSV for the month."""
+
+
+class MonthNotPublished(SourceError):
+    """The release has no file for the month (HTTP 404): retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    url: str
+    bytes_downloaded: int
+    seconds: float
+
+
+def http_session(retries: int = 4, backoff_seconds: float = 1.0) -> requests.Session:
+    """A session that retries connection errors and 429/5xx answers with exponential backoff."""
+    retry = Retry(
+        total=retries,
+        backoff_factor=backoff_seconds,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=("GET",),
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+def download_month_file(
+    url: str,
+    destination: Path,
+    *,
+    session: requests.Session | None = None,
+    timeout_seconds: float = 60.0,
+) -> Download:
+    """Stream `url` into `destination`, verifying on the way that the body is one whole gzip stream.
+
+    The file appears at `destination` only once complete and verified, so a failed download leaves nothing behind.
+    """
+    session = session or http_session()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    started = time.monotonic()
+    try:
+        with session.get(url, stream=True, timeout=(10, timeout_seconds)) as response:
+            if response.status_code == 404:
+                raise MonthNotPublished(f"no data at {url} (HTTP 404): the month is not published")
+            if response.status_code != 200:
+                raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason}")
+            checker = GzipChecker(url)
+            with open(partial, "wb") as out:
+                try:
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        checker.feed(chunk)
+                        out.write(chunk)
+                except requests.exceptions.RequestException as error:
+                    raise SourceError(
+                        f"download of {url} broke off after {checker.compressed_bytes:,} bytes: {error}"
+                    ) from error
+            checker.finish()
+        os.replace(partial, destination)
+    finally:
+        partial.unlink(missing_ok=True)
+    seconds = time.monotonic() - started
+    log.info(
+        "downloaded %s: %s bytes (%s uncompressed) in %.1f s",
+        url, f"{checker.compressed_bytes:,}", f"{checker.uncompressed_bytes:,}", seconds,
+    )
+    return Download(destination, url, checker.compressed_bytes, seconds)
+
+
+class GzipChecker:
+    """Inflates a byte stream as it arrives, only to prove it is gzip and whole; names the byte where it is not."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.compressed_bytes = 0
+        self.uncompressed_bytes = 0
+        self._head = b""
+        self._members_done = 0
+        self._new_member()
+
+    def _new_member(self) -> None:
+        self._inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        self._member_bytes = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self._head) < len(GZIP_MAGIC):
+            self._head = (self._head + chunk)[: len(GZIP_MAGIC)]
+            if not GZIP_MAGIC.startswith(self._head):
+                raise SourceError(f"{self.name} is not a gzip CSV: it starts with {chunk[:60]!r}")
+        offset = self.compressed_bytes
+        self.compressed_bytes += len(chunk)
+        data = chunk
+        while data:
+            self._member_bytes += len(data)
+            try:
+                self.uncompressed_bytes += len(self._inflater.decompress(data))
+            except zlib.error as error:
+                raise SourceError(
+                    f"{self.name} is corrupt gzip in the chunk at byte offset {offset:,}: {error}"
+                ) from error
+            if not self._inflater.eof:
+                break
+            # A gzip file may hold several members back to back; each starts afresh.
+            self._members_done += 1
+            data = self._inflater.unused_data
+            self._new_member()
+
+    def finish(self) -> None:
+        """Raise unless the stream ended exactly at the end of a gzip member."""
+        if self.compressed_bytes < len(GZIP_MAGIC) or self._head != GZIP_MAGIC:
+            raise SourceError(f"{self.name} is not a gzip CSV: only {self.compressed_bytes} bytes")
+        if self._members_done == 0 or self._member_bytes:
+            raise SourceError(
+                f"{self.name} is truncated gzip: the stream ends at byte {self.compressed_bytes:,} "
+                f"inside its compressed data ({self.uncompressed_bytes:,} bytes inflated by then)"
+            )

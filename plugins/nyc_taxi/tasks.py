@@ -1,0 +1,122 @@
+"""The pipeline's Airflow tasks, defined once and shared by every DAG: each wraps one plain function.
+
+Heavy imports (pyarrow, psycopg, requests) happen inside the tasks so that parsing a DAG file stays cheap.
+Tasks pass each other small dicts of paths and counts, never data.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import get_current_context, task
+
+from nyc_taxi.settings import POSTGRES_CONN_ID
+
+
+def _month_and_staging_dir_of_run():
+    """The run's month, and the staging directory that only this run writes to."""
+    from nyc_taxi.months import month_of_run
+    from nyc_taxi.settings import settings_from_airflow
+
+    context = get_current_context()
+    month = month_of_run(context["params"], context.get("data_interval_start"))
+    run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in context["run_id"])
+    return month, settings_from_airflow().staging_dir / month.color / month.label / run
+
+
+@task
+def download_month() -> dict:
+    """Stream the run's month from the release to a staging file, checking that it is whole gzip."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.settings import settings_from_airflow
+    from nyc_taxi.source import MonthNotPublished, download_month_file
+
+    month, staging_dir = _month_and_staging_dir_of_run()
+    url = month.source_url(settings_from_airflow().source_base_url)
+    destination = staging_dir / month.file_name
+    try:
+        download = download_month_file(url, destination)
+    except MonthNotPublished as error:
+        raise AirflowFailException(f"no data for {month}: {error}") from error
+    return {
+        "color": month.color,
+        "month": month.label,
+        "source_url": url,
+        "csv_path": str(download.path),
+        "bytes_downloaded": download.bytes_downloaded,
+        "extract_seconds": round(download.seconds, 3),
+    }
+
+
+@task
+def clean_month(downloaded: dict) -> dict:
+    """Type, filter and rename the month's trips into a staging Parquet file, counting what each rule drops."""
+    from pathlib import Path
+
+    from nyc_taxi.transform import transform_month_file
+
+    csv_path = Path(downloaded["csv_path"])
+    parquet_path = csv_path.with_name(csv_path.name.removesuffix(".csv.gz") + ".parquet")
+    stats = transform_month_file(csv_path, downloaded["color"], parquet_path, name=downloaded["source_url"])
+    return {
+        **downloaded,
+        "parquet_path": str(parquet_path),
+        "rows_read": stats.rows_read,
+        "rows_kept": stats.rows_kept,
+        "rows_dropped": stats.dropped,
+        "transform_seconds": round(stats.seconds, 3),
+    }
+
+
+def _postgres_connection():
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    conn = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn()
+    conn.autocommit = True  # the load functions open their own transactions
+    return conn
+
+
+@task
+def load_month_to_postgres(cleaned: dict) -> dict:
+    """Replace the month's partition in Postgres with the cleaned trips, and record the load in the audit table."""
+    import pyarrow.parquet as pq
+
+    from nyc_taxi.months import TaxiMonth
+    from nyc_taxi.postgres import LoadAudit, replace_month
+    from nyc_taxi.settings import settings_from_airflow
+
+    month = TaxiMonth.parse(cleaned["color"], cleaned["month"])
+    audit = LoadAudit(
+        run_id=get_current_context()["run_id"],
+        source_url=cleaned["source_url"],
+        bytes_downloaded=cleaned["bytes_downloaded"],
+        rows_read=cleaned["rows_read"],
+        rows_dropped=cleaned["rows_dropped"],
+        extract_seconds=cleaned["extract_seconds"],
+        transform_seconds=cleaned["transform_seconds"],
+    )
+    batches = pq.ParquetFile(cleaned["parquet_path"]).iter_batches()
+    with _postgres_connection() as conn:
+        rows_loaded = replace_month(conn, month, batches, audit, schema=settings_from_airflow().postgres_schema)
+    return {"color": month.color, "month": month.label, "rows_expected": cleaned["rows_kept"],
+            "rows_loaded": rows_loaded}
+
+
+@task
+def check_month_in_postgres(loaded: dict) -> dict:
+    """Fail, naming the rule, if the loaded month has zero passengers or distances, unknown vendors or a wrong count."""
+    from nyc_taxi.months import TaxiMonth
+    from nyc_taxi.postgres import check_month
+    from nyc_taxi.settings import settings_from_airflow
+
+    month = TaxiMonth.parse(loaded["color"], loaded["month"])
+    with _postgres_connection() as conn:
+        return check_month(conn, month, loaded["rows_expected"], schema=settings_from_airflow().postgres_schema)
+
+
+@task(trigger_rule="all_done")
+def remove_staging_files() -> None:
+    """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""
+    import shutil
+
+    _, staging_dir = _month_and_staging_dir_of_run()
+    shutil.rmtree(staging_dir, ignore_errors=True)

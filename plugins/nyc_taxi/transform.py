@@ -1,0 +1,230 @@
+"""Clean a month's CSV into typed Parquet, batch by batch: explicit types, the module's filters, snake_case names.
+
+Rules, as in the zoomcamp module and its homework: keep trips with `passenger_count > 0` and `trip_distance > 0`
+(a NULL in either drops the trip); rename CamelCase columns to snake_case; add the pickup date.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from nyc_taxi.schema import (
+    SOURCE_COLUMNS,
+    Kind,
+    SourceColumn,
+    check_header,
+    pickup_date_column,
+    pickup_datetime_column,
+)
+
+log = logging.getLogger(__name__)
+
+CSV_BLOCK_BYTES = 8 << 20
+PROGRESS_EVERY_ROWS = 500_000
+
+_READ_TYPES = {
+    Kind.INTEGER: pa.float64(),  # the files write integers as `1` or `1.0`; made integers after a check
+    Kind.FLOAT: pa.float64(),
+    Kind.TIMESTAMP: pa.timestamp("us"),
+    Kind.TEXT: pa.string(),
+}
+_LOADED_TYPES = {**_READ_TYPES, Kind.INTEGER: pa.int64()}
+
+
+class TransformError(ValueError):
+    """A value in the file that cannot be what its column says; the message names file, column, line and value."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A filter rule: the trips it keeps, and a name for the trips it drops."""
+
+    name: str
+    keep: Callable[[pa.RecordBatch], pa.Array]
+
+
+FILTER_RULES = (
+    Rule("passenger_count > 0", lambda batch: pc.greater(batch["passenger_count"], 0)),
+    Rule("trip_distance > 0", lambda batch: pc.greater(batch["trip_distance"], 0)),
+)
+
+
+@dataclass
+class TransformStats:
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped: dict[str, int] = field(default_factory=lambda: {rule.name: 0 for rule in FILTER_RULES})
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "dropped": dict(self.dropped),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def cleaned_schema(color: str) -> pa.Schema:
+    fields = [pa.field(column.name, _LOADED_TYPES[column.kind]) for column in SOURCE_COLUMNS[color]]
+    return pa.schema(fields + [pa.field(pickup_date_column(color), pa.date32())])
+
+
+def read_header(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as lines:
+        first = next(csv.reader(lines), [])
+    return [name.strip() for name in first]
+
+
+def read_source_batches(path: Path, color: str, name: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's rows as typed batches with snake_case columns; integers are int64, absent optional columns NULL."""
+    name = name or path.name
+    columns = SOURCE_COLUMNS[color]
+    header = read_header(path)
+    absent = set(check_header(color, header, name))
+    present = [column for column in columns if column.source_name not in absent]
+    read_options = pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=header, skip_rows=1)
+    convert_options = pa_csv.ConvertOptions(
+        column_types={column.source_name: _READ_TYPES[column.kind] for column in present},
+        null_values=[""],
+        strings_can_be_null=True,
+    )
+    rows_before = 0
+    reader = None
+    while True:
+        try:
+            # open_csv already converts the first block, so it can fail like any later read.
+            reader = reader or pa_csv.open_csv(
+                pa.input_stream(str(path), compression="gzip"),
+                read_options=read_options,
+                convert_options=convert_options,
+            )
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as error:
+            raise _conversion_error(path, name, present, header, rows_before, error) from error
+        arrays = []
+        for column in columns:
+            if column.source_name in absent:
+                arrays.append(pa.nulls(batch.num_rows, _LOADED_TYPES[column.kind]))
+            elif column.kind is Kind.INTEGER:
+                arrays.append(_as_integers(batch[column.source_name], column, name, rows_before))
+            else:
+                arrays.append(batch[column.source_name])
+        yield pa.RecordBatch.from_arrays(arrays, names=[column.name for column in columns])
+        rows_before += batch.num_rows
+
+
+def _as_integers(values: pa.Array, column: SourceColumn, name: str, rows_before: int) -> pa.Array:
+    fractional = pc.not_equal(values, pc.floor(values))
+    if pc.any(fractional).as_py():
+        index = pc.index(fractional, True).as_py()
+        raise TransformError(
+            f"{name}: column {column.source_name} holds integers, but line {_line(rows_before + index)} "
+            f"has {values[index].as_py()!r}"
+        )
+    return pc.cast(values, pa.int64())
+
+
+def _line(row_index: int) -> int:
+    """The file line of a data row: the header is line 1."""
+    return row_index + 2
+
+
+def _conversion_error(
+    path: Path, name: str, present: list[SourceColumn], header: list[str], rows_before: int, error: Exception
+) -> TransformError:
+    """pyarrow's streaming reader does not say which row failed: find it by reading on from the failing batch."""
+    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as lines:
+        rows = csv.reader(lines)
+        next(rows, None)
+        for row_index, row in enumerate(rows):
+            if row_index < rows_before:
+                continue
+            if len(row) != len(header):
+                return TransformError(
+                    f"{name}: line {_line(row_index)} has {len(row)} fields, the header has {len(header)}"
+                )
+            for column in present:
+                value = row[header.index(column.source_name)]
+                if value and not _parses(value, column.kind):
+                    return TransformError(
+                        f"{name}: column {column.source_name} ({column.kind.value}) has {value!r} "
+                        f"on line {_line(row_index)}, which is not a {column.kind.value}"
+                    )
+    return TransformError(f"{name}: {error}")
+
+
+def _parses(value: str, kind: Kind) -> bool:
+    if kind in (Kind.INTEGER, Kind.FLOAT):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    if kind is Kind.TIMESTAMP:
+        try:
+            pa_csv.read_csv(
+                io.BytesIO(f"t\n{value}\n".encode()),
+                convert_options=pa_csv.ConvertOptions(column_types={"t": _READ_TYPES[kind]}),
+            )
+        except pa.ArrowInvalid:
+            return False
+    return True
+
+
+def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats) -> pa.RecordBatch:
+    """Apply the filter rules in order, counting what each drops, and add the pickup date."""
+    stats.rows_read += batch.num_rows
+    for rule in FILTER_RULES:
+        before = batch.num_rows
+        batch = batch.filter(rule.keep(batch), null_selection_behavior="drop")
+        stats.dropped[rule.name] += before - batch.num_rows
+    stats.rows_kept += batch.num_rows
+    pickup_date = pc.cast(batch[pickup_datetime_column(color)], pa.date32())
+    return batch.append_column(pickup_date_column(color), pickup_date)
+
+
+def clean_month_batches(
+    path: Path, color: str, stats: TransformStats, name: str | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Cleaned batches of a month's file, logging progress; `stats` fills in as they are consumed."""
+    started = time.monotonic()
+    next_report = PROGRESS_EVERY_ROWS
+    for batch in read_source_batches(path, color, name):
+        yield clean_batch(batch, color, stats)
+        if stats.rows_read >= next_report:
+            elapsed = time.monotonic() - started
+            log.info("%s: %s rows read, %s kept, %.0f rows/s", name or path.name,
+                     f"{stats.rows_read:,}", f"{stats.rows_kept:,}", stats.rows_read / max(elapsed, 1e-9))
+            next_report += PROGRESS_EVERY_ROWS
+    stats.seconds = time.monotonic() - started
+
+
+def transform_month_file(source: Path, color: str, destination: Path, name: str | None = None) -> TransformStats:
+    """Clean `source` (a release `.csv.gz`) into the Parquet file `destination`, which appears only when complete."""
+    stats = TransformStats()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    try:
+        with pq.ParquetWriter(partial, cleaned_schema(color), compression="snappy") as writer:
+            for batch in clean_month_batches(source, color, stats, name):
+                writer.write_batch(batch)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
+    log.info("%s: cleaned %s", name or source.name, stats.as_dict())
+    return stats
