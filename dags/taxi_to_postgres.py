@@ -67,7 +67,7 @@ def taxi_to_postgres(color: str):
     def load_taxi_month():
         cleaned = clean_month(download_month())
         checked = check_month_in_postgres(load_month_to_postgres(cleaned))
-        checked >> remove_staging_files()
+        checked >> remove_staging_files().as_teardown()
 
     return load_taxi_month()
 

@@ -51,17 +51,20 @@ class TaxiMonth:
         return f"{self.color} {self.label}"
 
 
-def month_of_run(params: dict, data_interval_start: dt.datetime | None) -> TaxiMonth:
-    """The month a run loads: `params` year and month when given (manual runs), else the data interval's month."""
+def month_of_run(params: dict, logical_date: dt.datetime | None) -> TaxiMonth:
+    """The month a run loads: the params' year and month when given, else the month of the run's logical date.
+
+    Under a data-interval timetable a scheduled run's logical date is the start of its interval, so the run
+    due on 1 February loads January.
+    """
     color = params["color"]
     year, month = params.get("year"), params.get("month")
     if year is not None and month is not None:
         return TaxiMonth(color, int(year), int(month))
     if year is not None or month is not None:
-        raise ValueError("give both params 'year' and 'month', or neither to load the run's data interval")
-    if data_interval_start is None:
+        raise ValueError("give both params 'year' and 'month', or neither to load the run's logical month")
+    if logical_date is None:
         raise ValueError(
-            "this run has no data interval (a manual run without a logical date): "
-            "trigger it with params year and month, e.g. {\"year\": 2021, \"month\": 1}"
+            "this run has no logical date: trigger it with params year and month, e.g. {\"year\": 2021, \"month\": 1}"
         )
-    return TaxiMonth(color, data_interval_start.year, data_interval_start.month)
+    return TaxiMonth(color, logical_date.year, logical_date.month)

@@ -17,7 +17,7 @@ def _month_and_staging_dir_of_run():
     from nyc_taxi.settings import settings_from_airflow
 
     context = get_current_context()
-    month = month_of_run(context["params"], context.get("data_interval_start"))
+    month = month_of_run(context["params"], context.get("logical_date"))
     run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in context["run_id"])
     return month, settings_from_airflow().staging_dir / month.color / month.label / run
 
