@@ -57,15 +57,20 @@ def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SC
 
 
 def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> None:
-    """Its own short transaction: creating a partition locks the parent table, which a load must not hold."""
+    """Create the month's partition unless it exists, in a short transaction of its own."""
+    partition = partition_name(month)
     with conn.transaction():
         conn.execute(statement("lock_month"), {"lock_name": f"{schema} ddl"})
+        with conn.cursor(row_factory=namedtuple_row) as cursor:
+            found = cursor.execute(statement("partition_exists"), {"qualified_name": f'"{schema}"."{partition}"'})
+            if found.fetchone().partition_exists:
+                return
         conn.execute(
             statement(
                 "create_month_partition",
                 schema=schema,
                 table=table_name(month.color),
-                partition=partition_name(month),
+                partition=partition,
                 source_month=sql.Literal(month.first_day),
             )
         )

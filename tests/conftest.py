@@ -1,0 +1,108 @@
+"""One test session, one set of real services: an Airflow home, a PostgreSQL cluster and a source server.
+
+Airflow reads its configuration when first imported, so the environment is set here, before any test
+module imports it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="nyc-taxi-tests-"))
+SESSION_DIR.chmod(0o755)  # the postgres OS user must reach its data directory below
+
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": str(SESSION_DIR / "airflow"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{SESSION_DIR}/airflow/airflow.db",
+    "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(SESSION_DIR / "staging"),
+}
+os.environ.update(AIRFLOW_ENV)
+(SESSION_DIR / "airflow").mkdir()
+
+DATABASE = {"user": "taxi", "password": "taxi", "dbname": "ny_taxi"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    from devstack.postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster(SESSION_DIR / "postgres" / "data", free_port(), fast=True).start()
+    cluster.create_role_and_database(**DATABASE)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_cluster) -> str:
+    return postgres_cluster.dsn(**DATABASE)
+
+
+_schema_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def pg_schema(postgres_dsn) -> str:
+    """A schema of the test's own, dropped afterwards, so tests never see each other's months."""
+    import psycopg
+
+    schema = f"test_{next(_schema_numbers)}"
+    yield schema
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_conn(postgres_dsn):
+    import psycopg
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def source_server():
+    """Serves `<root>/<color>/<color>_tripdata_YYYY-MM.csv.gz` like the release; tests write files into `root`."""
+    from devstack.source_server import SourceServer
+
+    root = SESSION_DIR / "source"
+    root.mkdir()
+    with SourceServer(root) as server:
+        yield server
+
+
+@pytest.fixture
+def source(source_server):
+    """The session's source server, with any faults a test scripted cleared afterwards."""
+    yield source_server
+    source_server.reset_faults()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Airflow's metadata database (SQLite), migrated once per session."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)

@@ -1,0 +1,150 @@
+import threading
+
+import pyarrow.parquet as pq
+import pytest
+
+from devstack.synthetic_month import write_month
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, replace_month
+from nyc_taxi.transform import transform_month_file
+
+JANUARY = TaxiMonth("yellow", 2021, 1)
+FEBRUARY = TaxiMonth("yellow", 2021, 2)
+
+
+@pytest.fixture(scope="module")
+def cleaned_months(tmp_path_factory):
+    """Cleaned Parquet for January (20k trips read) and February (12k), as the transform step leaves them."""
+    folder = tmp_path_factory.mktemp("cleaned")
+    cleaned = {}
+    for month, rows in ((JANUARY, 20_000), (FEBRUARY, 12_000)):
+        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows)
+        parquet = folder / f"{month.label}.parquet"
+        cleaned[month] = (parquet, transform_month_file(source, month.color, parquet))
+    return cleaned
+
+
+def batches(parquet, batch_size=4_000):
+    return pq.ParquetFile(parquet).iter_batches(batch_size=batch_size)
+
+
+def audit(stats, run_id="run_1"):
+    return LoadAudit(run_id, "http://source/file.csv.gz", 1234, stats.rows_read, stats.dropped, 0.5, stats.seconds)
+
+
+def rows_per_month(conn, schema):
+    return dict(conn.execute(
+        f"SELECT to_char(source_month, 'YYYY-MM'), count(*) FROM {schema}.yellow_tripdata GROUP BY 1 ORDER BY 1"
+    ).fetchall())
+
+
+def test_a_month_loads_with_its_audit_row(pg_conn, pg_schema, cleaned_months):
+    parquet, stats = cleaned_months[JANUARY]
+    loaded = replace_month(pg_conn, JANUARY, batches(parquet), audit(stats), schema=pg_schema)
+    assert loaded == stats.rows_kept > 0
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
+    audit_row = pg_conn.execute(
+        f"SELECT color, source_month, run_id, rows_read, rows_dropped, rows_loaded FROM {pg_schema}.load_audit"
+    ).fetchone()
+    assert audit_row[0] == "yellow" and str(audit_row[1]) == "2021-01-01" and audit_row[2] == "run_1"
+    assert audit_row[3] == stats.rows_read
+    assert audit_row[4] == stats.dropped and sum(audit_row[4].values()) == stats.rows_read - stats.rows_kept
+    assert audit_row[5] == stats.rows_kept
+
+
+def test_loading_a_month_again_replaces_it(pg_conn, pg_schema, cleaned_months):
+    parquet, stats = cleaned_months[JANUARY]
+    for run in ("run_1", "run_2", "run_2"):
+        replace_month(pg_conn, JANUARY, batches(parquet), audit(stats, run), schema=pg_schema)
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
+    runs = pg_conn.execute(f"SELECT run_id FROM {pg_schema}.load_audit ORDER BY run_id").fetchall()
+    assert runs == [("run_1",), ("run_2",)]
+
+
+def test_loading_another_month_leaves_the_first_untouched(pg_conn, pg_schema, cleaned_months):
+    (january, january_stats), (february, february_stats) = cleaned_months[JANUARY], cleaned_months[FEBRUARY]
+    replace_month(pg_conn, JANUARY, batches(january), schema=pg_schema)
+    checksum = f"SELECT sum(total_amount), count(*) FROM {pg_schema}.yellow_tripdata WHERE source_month = '2021-01-01'"
+    before = pg_conn.execute(checksum).fetchone()
+    replace_month(pg_conn, FEBRUARY, batches(february), schema=pg_schema)
+    assert pg_conn.execute(checksum).fetchone() == before
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": january_stats.rows_kept, "2021-02": february_stats.rows_kept}
+
+
+def test_a_load_failing_mid_copy_keeps_the_previous_rows(pg_conn, pg_schema, cleaned_months):
+    parquet, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(parquet), audit(stats, "good_run"), schema=pg_schema)
+
+    def batches_then_failure():
+        iterator = batches(parquet)
+        yield next(iterator)
+        yield next(iterator)
+        raise OSError("staging file unreadable")
+
+    with pytest.raises(OSError):
+        replace_month(pg_conn, JANUARY, batches_then_failure(), audit(stats, "bad_run"), schema=pg_schema)
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
+    assert pg_conn.execute(f"SELECT run_id FROM {pg_schema}.load_audit").fetchall() == [("good_run",)]
+
+
+def test_a_row_postgres_rejects_mid_copy_keeps_the_previous_rows(pg_conn, pg_schema, cleaned_months):
+    import psycopg
+    import pyarrow as pa
+
+    parquet, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
+    good = list(batches(parquet))
+    too_big = good[0].set_column(0, "vendor_id", pa.array([2**40] * good[0].num_rows, pa.int64()))
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        replace_month(pg_conn, JANUARY, [good[1], too_big], schema=pg_schema)
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
+
+
+def test_concurrent_loads_of_one_month_leave_one_copy(postgres_dsn, pg_conn, pg_schema, cleaned_months):
+    import psycopg
+
+    parquet, stats = cleaned_months[JANUARY]
+    errors = []
+
+    def load():
+        try:
+            with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+                replace_month(conn, JANUARY, batches(parquet, 1_000), schema=pg_schema)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    loaders = [threading.Thread(target=load) for _ in range(3)]
+    for loader in loaders:
+        loader.start()
+    for loader in loaders:
+        loader.join(timeout=120)
+    assert errors == []
+    assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
+
+
+def test_checks_pass_on_a_clean_month(pg_conn, pg_schema, cleaned_months):
+    parquet, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
+    assert check_month(pg_conn, JANUARY, stats.rows_kept, schema=pg_schema) == {"row_count": stats.rows_kept}
+
+
+def test_a_failing_check_names_the_rule_and_the_rows(pg_conn, pg_schema, cleaned_months):
+    parquet, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
+    pg_conn.execute(f"""
+        UPDATE {pg_schema}.yellow_tripdata SET passenger_count = 0, vendor_id = 9
+        WHERE ctid IN (SELECT ctid FROM {pg_schema}.yellow_tripdata LIMIT 4)""")
+    with pytest.raises(DataQualityError) as caught:
+        check_month(pg_conn, JANUARY, stats.rows_kept + 1, schema=pg_schema)
+    message = str(caught.value)
+    assert f"{stats.rows_kept:,} rows loaded, {stats.rows_kept + 1:,} expected" in message
+    assert "rule 'passenger_count > 0' broken by 4 rows" in message
+    assert "rule 'vendor_id in known vendors' broken by 4 rows" in message
+    assert '"vendor_id":9' in message
+    assert "trip_distance > 0" not in message
+
+
+def test_schema_names_from_configuration_are_validated(pg_conn, cleaned_months):
+    parquet, _ = cleaned_months[JANUARY]
+    with pytest.raises(ValueError, match="not a valid schema or table name"):
+        replace_month(pg_conn, JANUARY, batches(parquet), schema='ny_taxi"; DROP TABLE x; --')

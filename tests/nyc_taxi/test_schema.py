@@ -1,0 +1,39 @@
+import pytest
+
+from nyc_taxi.schema import SOURCE_COLUMNS, HeaderMismatch, check_header, loaded_column_names, snake_case
+
+
+@pytest.mark.parametrize(
+    ("source", "loaded"),
+    [
+        ("VendorID", "vendor_id"),
+        ("RatecodeID", "ratecode_id"),
+        ("PULocationID", "pu_location_id"),
+        ("DOLocationID", "do_location_id"),
+        ("tpep_pickup_datetime", "tpep_pickup_datetime"),
+    ],
+)
+def test_camel_case_columns_load_in_snake_case(source, loaded):
+    assert snake_case(source) == loaded
+
+
+def test_loaded_columns_end_with_the_pickup_date():
+    assert loaded_column_names("yellow")[-1] == "tpep_pickup_date"
+    assert loaded_column_names("green")[-1] == "lpep_pickup_date"
+
+
+def test_an_older_file_may_lack_the_congestion_surcharge():
+    header = [c.source_name for c in SOURCE_COLUMNS["yellow"] if c.source_name != "congestion_surcharge"]
+    assert check_header("yellow", header, "f.csv.gz") == ["congestion_surcharge"]
+
+
+def test_a_changed_header_lists_every_difference():
+    header = [c.source_name for c in SOURCE_COLUMNS["yellow"]]
+    header[header.index("VendorID")] = "vendor"
+    header.append("airport_fee")
+    with pytest.raises(HeaderMismatch) as caught:
+        check_header("yellow", header, "yellow_tripdata_2021-01.csv.gz")
+    message = str(caught.value)
+    assert "yellow_tripdata_2021-01.csv.gz" in message
+    assert "missing columns: VendorID" in message
+    assert "unexpected columns: vendor, airport_fee" in message

@@ -1,0 +1,100 @@
+import datetime as dt
+
+import pyarrow.parquet as pq
+import pytest
+
+from nyc_taxi.schema import HeaderMismatch, SOURCE_COLUMNS, loaded_column_names
+from nyc_taxi.transform import TransformError, cleaned_schema, transform_month_file
+
+from tests.nyc_taxi.trip_files import trip
+
+
+def clean(path, color, tmp_path):
+    destination = tmp_path / "cleaned.parquet"
+    stats = transform_month_file(path, color, destination)
+    return stats, pq.read_table(destination)
+
+
+@pytest.mark.parametrize("color", ["yellow", "green"])
+def test_a_typical_trip_loads_typed_and_renamed(color, write_trips, tmp_path):
+    stats, table = clean(write_trips(color, [trip(color)]), color, tmp_path)
+    assert stats.rows_read == stats.rows_kept == 1
+    assert table.schema == cleaned_schema(color)
+    assert table.column_names == loaded_column_names(color)
+    row = table.to_pylist()[0]
+    assert row["vendor_id"] in (1, 2) and isinstance(row["passenger_count"], int)
+    assert row[f"{'tpep' if color == 'yellow' else 'lpep'}_pickup_date"] == dt.date(2021, 1, 1)
+
+
+def test_trips_without_passengers_or_distance_are_dropped_and_counted(write_trips, tmp_path):
+    trips = [
+        trip("yellow"),
+        trip("yellow", passenger_count="0.0"),
+        trip("yellow", passenger_count=""),
+        trip("yellow", trip_distance="0"),
+        trip("yellow", passenger_count="0", trip_distance="0"),
+    ]
+    stats, table = clean(write_trips("yellow", trips), "yellow", tmp_path)
+    assert stats.rows_read == 5
+    assert stats.rows_kept == table.num_rows == 1
+    # A trip breaking both rules counts against the first.
+    assert stats.dropped == {"passenger_count > 0": 3, "trip_distance > 0": 1}
+
+
+def test_empty_integer_fields_stay_null_integers(write_trips, tmp_path):
+    fhv_like = trip("green", VendorID="", RatecodeID="", payment_type="", trip_type="", passenger_count="1")
+    _, table = clean(write_trips("green", [fhv_like, trip("green")]), "green", tmp_path)
+    assert table.column("vendor_id").to_pylist() == [None, 2]
+    assert str(table.schema.field("vendor_id").type) == "int64"
+    assert table.column("trip_type").to_pylist() == [None, 1]
+
+
+def test_integers_written_as_floats_load_as_integers(write_trips, tmp_path):
+    _, table = clean(write_trips("yellow", [trip("yellow", passenger_count="3.0", RatecodeID="5")]), "yellow", tmp_path)
+    assert table.column("passenger_count").to_pylist() == [3]
+    assert table.column("ratecode_id").to_pylist() == [5]
+
+
+def test_crlf_line_ends_load(write_trips, tmp_path):
+    stats, table = clean(write_trips("yellow", [trip("yellow")] * 3, line_end="\r\n"), "yellow", tmp_path)
+    assert table.num_rows == 3
+    assert table.column("congestion_surcharge").to_pylist() == [2.5] * 3
+
+
+def test_a_file_without_congestion_surcharge_loads_it_as_null(write_trips, tmp_path):
+    header = [c.source_name for c in SOURCE_COLUMNS["yellow"] if c.source_name != "congestion_surcharge"]
+    _, table = clean(write_trips("yellow", [trip("yellow")], header=header), "yellow", tmp_path)
+    assert table.column("congestion_surcharge").to_pylist() == [None]
+
+
+def test_a_non_numeric_value_names_file_column_line_and_value(write_trips, tmp_path):
+    trips = [trip("yellow")] * 5 + [trip("yellow", trip_distance="2,1".replace(",", ";"))]
+    with pytest.raises(TransformError, match=r"yellow_tripdata_2021-01.csv.gz: column trip_distance .* '2;1' on line 7"):
+        clean(write_trips("yellow", trips), "yellow", tmp_path)
+
+
+def test_a_fractional_integer_names_its_line(write_trips, tmp_path):
+    trips = [trip("yellow"), trip("yellow", passenger_count="1.5")]
+    with pytest.raises(TransformError, match="column passenger_count holds integers, but line 3 has 1.5"):
+        clean(write_trips("yellow", trips), "yellow", tmp_path)
+
+
+def test_a_bad_timestamp_names_its_line(write_trips, tmp_path):
+    trips = [trip("yellow", tpep_pickup_datetime="yesterday")]
+    with pytest.raises(TransformError, match="tpep_pickup_datetime .* 'yesterday' on line 2"):
+        clean(write_trips("yellow", trips), "yellow", tmp_path)
+
+
+def test_a_changed_header_fails_before_anything_is_written(write_trips, tmp_path):
+    header = [c.source_name for c in SOURCE_COLUMNS["yellow"]][:-2] + ["total", "congestion_surcharge"]
+    with pytest.raises(HeaderMismatch, match="missing columns: total_amount; unexpected columns: total"):
+        clean(write_trips("yellow", [trip("yellow")], header=header), "yellow", tmp_path)
+    assert list(tmp_path.glob("*.parquet*")) == []
+
+
+def test_a_failure_mid_file_leaves_no_parquet(write_trips, tmp_path, monkeypatch):
+    monkeypatch.setattr("nyc_taxi.transform.CSV_BLOCK_BYTES", 4096)
+    trips = [trip("yellow")] * 2000 + [trip("yellow", fare_amount="n/a")]
+    with pytest.raises(TransformError, match="line 2002"):
+        clean(write_trips("yellow", trips), "yellow", tmp_path)
+    assert list(tmp_path.glob("*.parquet*")) == []

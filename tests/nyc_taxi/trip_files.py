@@ -1,0 +1,37 @@
+"""Small release-style trip files for the tests, written row by row."""
+
+import gzip
+from pathlib import Path
+
+from nyc_taxi.schema import SOURCE_COLUMNS
+
+# One typical trip per color, as the release writes it: integers as `1.0`, money with few decimals.
+TYPICAL_TRIP = {
+    "yellow": {
+        "VendorID": "1", "tpep_pickup_datetime": "2021-01-01 00:30:10", "tpep_dropoff_datetime": "2021-01-01 00:36:12",
+        "passenger_count": "1.0", "trip_distance": "2.10", "RatecodeID": "1.0", "store_and_fwd_flag": "N",
+        "PULocationID": "142", "DOLocationID": "43", "payment_type": "2", "fare_amount": "8", "extra": "3",
+        "mta_tax": "0.5", "tip_amount": "0", "tolls_amount": "0", "improvement_surcharge": "0.3",
+        "total_amount": "11.8", "congestion_surcharge": "2.5",
+    },
+    "green": {
+        "VendorID": "2", "lpep_pickup_datetime": "2021-01-01 00:15:56", "lpep_dropoff_datetime": "2021-01-01 00:19:52",
+        "store_and_fwd_flag": "N", "RatecodeID": "1.0", "PULocationID": "43", "DOLocationID": "151",
+        "passenger_count": "1.0", "trip_distance": "1.01", "fare_amount": "5.5", "extra": "0.5", "mta_tax": "0.5",
+        "tip_amount": "0", "tolls_amount": "0", "ehail_fee": "", "improvement_surcharge": "0.3",
+        "total_amount": "6.8", "payment_type": "2.0", "trip_type": "1.0", "congestion_surcharge": "0",
+    },
+}
+
+
+def trip(color: str, **changes: str) -> dict[str, str]:
+    return {**TYPICAL_TRIP[color], **changes}
+
+
+def write_trip_file(path: Path, color: str, trips: list[dict], header: list[str] | None = None,
+                    line_end: str = "\n") -> Path:
+    """Write trips as a release-style `.csv.gz`; `header` overrides the color's columns."""
+    header = header or [column.source_name for column in SOURCE_COLUMNS[color]]
+    lines = [",".join(header)] + [",".join(row.get(column, "") for column in header) for row in trips]
+    path.write_bytes(gzip.compress((line_end.join(lines) + line_end).encode()))
+    return path
