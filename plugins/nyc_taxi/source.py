@@ -66,7 +66,11 @@ def download_month_file(
     partial = destination.with_name(destination.name + ".partial")
     started = time.monotonic()
     try:
-        with session.get(url, stream=True, timeout=(10, timeout_seconds)) as response:
+        try:
+            response = session.get(url, stream=True, timeout=(10, timeout_seconds))
+        except requests.exceptions.RequestException as error:
+            raise SourceError(f"{url} could not be fetched: {error}") from error
+        with response:
             if response.status_code == 404:
                 raise MonthNotPublished(f"no data at {url} (HTTP 404): the month is not published")
             if response.status_code != 200:

@@ -73,3 +73,10 @@ def test_a_dropped_connection_says_how_far_it_got(source, url, tmp_path):
     with pytest.raises(SourceError, match="broke off after"):
         download_month_file(url, tmp_path / "month.csv.gz", session=fast_retries())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_source_that_never_answers_in_time_is_named(source, url, tmp_path):
+    source.delay(url, seconds=1.0, times=4)
+    with pytest.raises(SourceError, match="green_tripdata_2020-02.csv.gz could not be fetched"):
+        download_month_file(url, tmp_path / "month.csv.gz", session=http_session(retries=1, backoff_seconds=0.01),
+                            timeout_seconds=0.3)
