@@ -1,0 +1,102 @@
+"""The Postgres DAG run for real by Airflow (`dag.test()`), against the local source server and Postgres."""
+
+import datetime as dt
+import gzip
+
+import pandas as pd
+import psycopg
+import pytest
+
+from airflow.dag_processing.dagbag import DagBag
+from devstack.synthetic_month import release_path, write_month
+from tests.conftest import REPO
+
+MARCH = dt.datetime(2021, 3, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def dag():
+    """Parsed afresh for each test: dag.test() merges its run_conf into the DAG's params for good."""
+    return DagBag(dag_folder=REPO / "dags").dags["yellow_taxi_to_postgres"]
+
+
+@pytest.fixture(scope="module")
+def published_march(source_server):
+    """Yellow 2021-03 on the source server, and the trips the module's rules keep, counted with pandas."""
+    path = write_month(release_path(source_server.root, "yellow", 2021, 3), "yellow", 2021, 3, rows=30_000, seed=3)
+    with gzip.open(path) as csv:
+        trips = pd.read_csv(csv, usecols=["passenger_count", "trip_distance"])
+    return int(((trips.passenger_count > 0) & (trips.trip_distance > 0)).sum())
+
+
+@pytest.fixture
+def airflow_env(airflow_db, source, postgres_dsn, pg_schema, monkeypatch):
+    from psycopg.conninfo import conninfo_to_dict
+
+    target = conninfo_to_dict(postgres_dsn)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_NY_TAXI_POSTGRES",
+        f"postgresql://{target['user']}:{target['password']}@{target['host']}:{target['port']}/{target['dbname']}",
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TLC_BASE_URL", source.base_url)
+    monkeypatch.setenv("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", pg_schema)
+    return pg_schema
+
+
+def month_counts(postgres_dsn, schema):
+    with psycopg.connect(postgres_dsn) as conn:
+        rows = conn.execute(
+            f"SELECT to_char(source_month, 'YYYY-MM'), count(*) FROM {schema}.yellow_tripdata GROUP BY 1"
+        ).fetchall()
+        audit = conn.execute(f"SELECT run_id, rows_loaded FROM {schema}.load_audit ORDER BY loaded_at").fetchall()
+    return dict(rows), audit
+
+
+def task_states(run):
+    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def test_a_run_loads_its_month_and_a_rerun_replaces_it(dag, airflow_env, published_march, postgres_dsn):
+    first = dag.test(logical_date=MARCH)
+    assert first.state == "success", task_states(first)
+    counts, audit = month_counts(postgres_dsn, airflow_env)
+    assert counts == {"2021-03": published_march}
+    assert audit == [(first.run_id, published_march)]
+
+    second = dag.test(logical_date=MARCH)
+    assert second.state == "success", task_states(second)
+    counts, audit = month_counts(postgres_dsn, airflow_env)
+    assert counts == {"2021-03": published_march}
+    assert [run_id for run_id, _ in audit] == [first.run_id, second.run_id]
+
+
+def test_params_choose_the_month_of_a_manual_run(dag, airflow_env, published_march, postgres_dsn):
+    run = dag.test(logical_date=dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc), run_conf={"year": 2021, "month": 3})
+    assert run.state == "success", task_states(run)
+    assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
+
+
+def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env, source):
+    run = dag.test(logical_date=dt.datetime(2021, 7, 1, tzinfo=dt.timezone.utc))
+    assert run.state == "failed"
+    states = task_states(run)
+    assert states["download_month"] == "failed"
+    assert states["load_month_to_postgres"] == "upstream_failed"
+    assert [status for _, path, status in source.requests if path.endswith("2021-07.csv.gz")] == [404]
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"color": "purple"}, "param color: 'purple' is not one of"),
+        ({"year": 2030, "month": 1}, "param year: 2030 is greater than the maximum of 2021"),
+        ({"year": 2021, "month": 13}, "param month: 13 is greater than the maximum of 12"),
+    ],
+)
+def test_bad_params_are_rejected_before_any_task_runs(dag, airflow_env, conf, message, source):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    requests_before = len(source.requests)
+    with pytest.raises(ParamValidationError, match=message):
+        dag.test(logical_date=MARCH, run_conf=conf)
+    assert len(source.requests) == requests_before
