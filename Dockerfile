@@ -1,0 +1,10 @@
+# Airflow with the project's pinned dependencies and code. docker-compose.yaml also mounts dags/, plugins/
+# and include/ over the copies, so edits show up without a rebuild.
+FROM apache/airflow:3.3.2-python3.11
+
+COPY requirements.txt /requirements.txt
+RUN pip install --no-cache-dir -r /requirements.txt
+
+COPY --chown=airflow:root dags /opt/airflow/dags
+COPY --chown=airflow:root plugins /opt/airflow/plugins
+COPY --chown=airflow:root include /opt/airflow/include
