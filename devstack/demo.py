@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from devstack.airflow_stack import airflow_environment
 from devstack.postgres_cluster import PostgresCluster
 from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
@@ -51,26 +52,27 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def airflow_environment(env_file: dict[str, str]) -> dict[str, str]:
-    return {
-        **os.environ,
-        **env_file,
-        "AIRFLOW_HOME": str(LOCAL / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{LOCAL}/airflow/airflow.db",
-        "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(LOCAL / "staging"),
-        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
-    }
-
-
 def postgres_cluster(conn_uri: str) -> tuple[PostgresCluster, dict[str, str]]:
     target = urlsplit(conn_uri)
     if target.hostname not in ("127.0.0.1", "localhost"):
         sys.exit(f"the demo starts a local cluster, but AIRFLOW_CONN_NY_TAXI_POSTGRES points at {target.hostname}")
     login = {"user": target.username, "password": target.password, "dbname": target.path.lstrip("/")}
     return PostgresCluster(LOCAL / "postgres" / "data", target.port or 5432), login
+
+
+def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer:
+    """Generate the months (once; they are kept in .local/source) and serve them like the release."""
+    for label in months:
+        year, month = (int(part) for part in label.split("-"))
+        for color in colors:
+            path = release_path(LOCAL / "source", color, year, month)
+            if not path.exists():
+                rows = DEMO_ROWS.get((color, label), 100_000)
+                print(f"==> generating {rows:,} realistic {color} trips for {label} in {path.relative_to(REPO)}")
+                write_month(path, color, year, month, rows)
+    server = SourceServer(LOCAL / "source").start()
+    print(f"==> serving them like the release at {server.base_url}")
+    return server
 
 
 def run_dag(dag_id: str, logical_date: str, env: dict[str, str], log_file: Path) -> bool:
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print("PostgreSQL stopped")
         return 0
 
-    env = airflow_environment(env_file)
+    env = airflow_environment(LOCAL / "airflow", f"sqlite:///{LOCAL}/airflow/airflow.db", LOCAL / "staging", env_file)
     (LOCAL / "logs").mkdir(parents=True, exist_ok=True)
     print(f"==> PostgreSQL on 127.0.0.1:{cluster.port} (data in {cluster.data_dir.relative_to(REPO)})")
     cluster.start()
@@ -135,15 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     colors = args.color or ["yellow", "green"]
     server = None
     if not args.real_source:
-        for color in colors:
-            path = release_path(LOCAL / "source", color, year, month)
-            if not path.exists():
-                rows = DEMO_ROWS.get((color, args.month), 100_000)
-                print(f"==> generating {rows:,} realistic {color} trips for {args.month} in {path.relative_to(REPO)}")
-                write_month(path, color, year, month, rows)
-        server = SourceServer(LOCAL / "source").start()
+        server = serve_generated_months([args.month], colors)
         env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
-        print(f"==> serving them like the release at {server.base_url}")
 
     try:
         print("==> airflow db migrate (SQLite in .local/airflow)")

@@ -1,15 +1,13 @@
 """The Postgres DAG run for real by Airflow (`dag.test()`), against the local source server and Postgres."""
 
 import datetime as dt
-import gzip
 
-import pandas as pd
 import psycopg
 import pytest
 
 from airflow.dag_processing.dagbag import DagBag
-from devstack.synthetic_month import release_path, write_month
 from tests.conftest import REPO
+from tests.dags.conftest import postgres_conn_uri
 
 MARCH = dt.datetime(2021, 3, 1, tzinfo=dt.timezone.utc)
 
@@ -21,23 +19,13 @@ def dag():
 
 
 @pytest.fixture(scope="module")
-def published_march(source_server):
-    """Yellow 2021-03 on the source server, and the trips the module's rules keep, counted with pandas."""
-    path = write_month(release_path(source_server.root, "yellow", 2021, 3), "yellow", 2021, 3, rows=30_000, seed=3)
-    with gzip.open(path) as csv:
-        trips = pd.read_csv(csv, usecols=["passenger_count", "trip_distance"])
-    return int(((trips.passenger_count > 0) & (trips.trip_distance > 0)).sum())
+def published_march(publish):
+    return publish("yellow", 2021, 3, rows=30_000)
 
 
 @pytest.fixture
 def airflow_env(airflow_db, source, postgres_dsn, pg_schema, monkeypatch):
-    from psycopg.conninfo import conninfo_to_dict
-
-    target = conninfo_to_dict(postgres_dsn)
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_NY_TAXI_POSTGRES",
-        f"postgresql://{target['user']}:{target['password']}@{target['host']}:{target['port']}/{target['dbname']}",
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_NY_TAXI_POSTGRES", postgres_conn_uri(postgres_dsn))
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TLC_BASE_URL", source.base_url)
     monkeypatch.setenv("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", pg_schema)
     return pg_schema

@@ -1,0 +1,188 @@
+"""Airflow run locally: the environment for one Airflow home, and its api-server, scheduler and dag-processor.
+
+`./dev airflow` starts the whole stack on the local PostgreSQL cluster (which also holds Airflow's metadata
+database) so that catchup, `airflow backfill create` and the UI work as in production; Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from devstack.postgres_cluster import PostgresCluster
+
+REPO = Path(__file__).resolve().parents[1]
+LOCAL = REPO / ".local"
+
+
+def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: dict[str, str] | None = None):
+    """Environment for Airflow processes of one home, reading this repo's DAGs and plugins."""
+    return {
+        **os.environ,
+        **(extra or {}),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
+        "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(staging_dir),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+    }
+
+
+class AirflowStack:
+    """The api-server (on 127.0.0.1, authentication on), scheduler and dag-processor of one Airflow home."""
+
+    def __init__(self, env: dict[str, str], port: int, parallelism: int = 2) -> None:
+        self.port = port
+        self.home = Path(env["AIRFLOW_HOME"])
+        self.env = {
+            **env,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # LocalExecutor forks `parallelism` workers up front: the default 32 take ~5 GB on a laptop.
+            "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "simple_auth_manager_passwords.json.generated"
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env, check=check,
+                              capture_output=True, text=True)
+
+    def start(self, timeout_seconds: float = 120) -> AirflowStack:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise RuntimeError(f"port {self.port} is taken: is another Airflow running? (--port picks another)")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.cli("db", "migrate")
+        logs = self.home / "logs"
+        logs.mkdir(exist_ok=True)
+        commands = {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
+            "scheduler": ["scheduler"],
+            "dag-processor": ["dag-processor"],
+        }
+        for name, args in commands.items():
+            with open(logs / f"{name}.log", "ab") as log:
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "airflow", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        self._wait_until_healthy(timeout_seconds)
+        return self
+
+    def _wait_until_healthy(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"airflow {name} exited with {process.returncode}; see {self.home}/logs/{name}.log")
+            try:
+                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        self.stop()
+        raise TimeoutError(f"the api-server did not answer on {self.url} within {timeout_seconds:.0f} s")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> AirflowStack:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def stack_environment() -> tuple[PostgresCluster, dict[str, str]]:
+    """The local cluster from `.env` (started, with the taxi and the metadata databases) and the stack's env."""
+    from devstack.demo import postgres_cluster, read_env_file
+
+    env_file = read_env_file(REPO / ".env")
+    cluster, login = postgres_cluster(env_file["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
+    cluster.start()
+    cluster.create_role_and_database(**login)
+    cluster.create_role_and_database("airflow", "airflow", "airflow")
+    metadata_db = f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/airflow"
+    return cluster, airflow_environment(LOCAL / "airflow-stack", metadata_db, LOCAL / "staging", env_file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cli"]:
+        _, env = stack_environment()
+        return subprocess.run([sys.executable, "-m", "airflow", *argv[1:]], env=env).returncode
+
+    from devstack.demo import serve_generated_months
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--parallelism", type=int, default=2, help="task slots (default 2, for a 2-core machine)")
+    parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
+    parser.add_argument("--months", default="2021-01,2021-02,2021-03",
+                        help="with the local source: the months to generate and serve (default 2021-01..03)")
+    args = parser.parse_args(argv)
+
+    _, env = stack_environment()
+    server = None
+    if not args.real_source:
+        server = serve_generated_months(args.months.split(","), ["yellow", "green"])
+        env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
+    stack = AirflowStack(env, args.port, args.parallelism)
+    try:
+        stack.start()
+        print(f"Airflow is up at {stack.url}: user admin, password in {stack.password_file}")
+        print(f"Logs in {stack.home / 'logs'}. Backfill from another shell (or from the UI):")
+        print("    ./dev airflow backfill create --dag-id yellow_taxi_to_postgres --from-date 2021-01-01 --to-date 2021-03-01")
+        print("DAGs start paused; unpausing one catches up every month since 2019-01 (set")
+        print("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False to allow only backfills and manual runs).")
+        print("Ctrl-C stops Airflow (PostgreSQL keeps running; ./dev stop stops it).")
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        signal.sigwait(stop_signals)
+    finally:
+        stack.stop()
+        if server:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
