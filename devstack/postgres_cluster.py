@@ -74,11 +74,14 @@ class PostgresCluster:
             )
         return self
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown: open sessions are rolled back); nothing to do if it is stopped."""
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server; nothing to do if it is stopped.
+
+        `fast` rolls back open sessions and shuts down cleanly; `immediate` is a crash: recovery runs on start.
+        """
         if not self.is_running():
             return
-        self._run([str(self.bin_dir / "pg_ctl"), "stop", "--wait", "--mode=fast", f"--pgdata={self.data_dir}"])
+        self._run([str(self.bin_dir / "pg_ctl"), "stop", "--wait", f"--mode={mode}", f"--pgdata={self.data_dir}"])
 
     def is_running(self) -> bool:
         if not (self.data_dir / "PG_VERSION").exists():

@@ -72,7 +72,7 @@ def download_month_file(
             raise SourceError(f"{url} could not be fetched: {error}") from error
         with response:
             if response.status_code == 404:
-                raise MonthNotPublished(f"no data at {url} (HTTP 404): the month is not published")
+                raise MonthNotPublished(f"HTTP 404 for {url}: the month is not published")
             if response.status_code != 200:
                 raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason}")
             checker = GzipChecker(url)

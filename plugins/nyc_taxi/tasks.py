@@ -36,7 +36,8 @@ def download_month() -> dict:
     try:
         download = download_month_file(url, destination)
     except MonthNotPublished as error:
-        raise AirflowFailException(f"no data for {month}: {error}") from error
+        # Retrying will not publish the month: fail now instead of burning the retries.
+        raise AirflowFailException(f"no data for {month} at {url}: {error}") from error
     return {
         "color": month.color,
         "month": month.label,

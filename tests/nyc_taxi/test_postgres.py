@@ -148,3 +148,40 @@ def test_schema_names_from_configuration_are_validated(pg_conn, cleaned_months):
     parquet, _ = cleaned_months[JANUARY]
     with pytest.raises(ValueError, match="not a valid schema or table name"):
         replace_month(pg_conn, JANUARY, batches(parquet), schema='ny_taxi"; DROP TABLE x; --')
+
+
+def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds(cleaned_months):
+    """A cluster of its own, durable (fsync on), stopped the hard way while a load is copying."""
+    import time
+
+    import psycopg
+
+    from devstack.postgres_cluster import PostgresCluster
+    from tests.conftest import SESSION_DIR, free_port
+
+    parquet, stats = cleaned_months[JANUARY]
+    cluster = PostgresCluster(SESSION_DIR / "crashing" / "data", free_port()).start()
+    try:
+        cluster.create_role_and_database("taxi", "taxi", "ny_taxi")
+        dsn = cluster.dsn("taxi", "taxi", "ny_taxi")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            replace_month(conn, JANUARY, batches(parquet), schema="ny_taxi")
+
+        def batches_until_the_crash():
+            for number, batch in enumerate(batches(parquet, 1_000)):
+                if number == 3:
+                    cluster.stop(mode="immediate")
+                    time.sleep(0.5)
+                yield batch
+
+        with pytest.raises(psycopg.OperationalError):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                replace_month(conn, JANUARY, batches_until_the_crash(), schema="ny_taxi")
+
+        cluster.start()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert rows_per_month(conn, "ny_taxi") == {"2021-01": stats.rows_kept}
+            replace_month(conn, JANUARY, batches(parquet), schema="ny_taxi")
+            assert rows_per_month(conn, "ny_taxi") == {"2021-01": stats.rows_kept}
+    finally:
+        cluster.stop()

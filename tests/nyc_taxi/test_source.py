@@ -36,7 +36,7 @@ def test_a_month_downloads_whole(url, published, tmp_path):
 
 def test_an_unpublished_month_is_named_and_not_retried(source, tmp_path):
     url = TaxiMonth("yellow", 2021, 9).source_url(source.base_url)
-    with pytest.raises(MonthNotPublished, match=r"no data at .*yellow_tripdata_2021-09.csv.gz \(HTTP 404\)"):
+    with pytest.raises(MonthNotPublished, match=r"HTTP 404 for .*yellow_tripdata_2021-09.csv.gz: the month is not published"):
         download_month_file(url, tmp_path / "month.csv.gz", session=fast_retries())
     assert requests_for(source, url) == [404]
 
