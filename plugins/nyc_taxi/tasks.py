@@ -37,7 +37,7 @@ def download_month() -> dict:
         download = download_month_file(url, destination)
     except MonthNotPublished as error:
         # Retrying will not publish the month: fail now instead of burning the retries.
-        raise AirflowFailException(f"no data for {month} at {url}: {error}") from error
+        raise AirflowFailException(f"no data for {month} at {url} (HTTP 404: not published)") from error
     return {
         "color": month.color,
         "month": month.label,

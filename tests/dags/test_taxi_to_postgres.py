@@ -64,9 +64,9 @@ def test_params_choose_the_month_of_a_manual_run(dag, airflow_env, published_mar
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
 
 
-def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env, source, caplog):
+def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env, source, capfd):
     run = dag.test(logical_date=dt.datetime(2021, 7, 1, tzinfo=dt.timezone.utc))
-    assert "no data for yellow 2021-07 at http://" in caplog.text
+    assert "no data for yellow 2021-07 at http://" in capfd.readouterr().out
     assert run.state == "failed"
     states = task_states(run)
     assert states["download_month"] == "failed"
