@@ -96,6 +96,33 @@ def source(source_server):
     source_server.reset_faults()
 
 
+GCP_PROJECT = "nyc-taxi-local"
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    from devstack.gcs_emulator import GcsEmulator
+
+    with GcsEmulator(SESSION_DIR / "gcs", project=GCP_PROJECT) as gcs:
+        yield gcs
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(gcs_emulator):
+    from devstack.bigquery_emulator import BigQueryEmulator
+
+    with BigQueryEmulator(gcs_emulator.root, GCP_PROJECT) as bigquery:
+        yield bigquery
+
+
+@pytest.fixture
+def gcp(gcs_emulator, monkeypatch):
+    """The GCS emulator's variables (STORAGE_EMULATOR_HOST, the google_cloud_default connection) for a test."""
+    for name, value in gcs_emulator.environment().items():
+        monkeypatch.setenv(name, value)
+    return gcs_emulator
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """Airflow's metadata database (SQLite), migrated once per session."""

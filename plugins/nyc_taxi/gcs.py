@@ -1,0 +1,177 @@
+"""A cleaned month to GCS as Parquet partitioned by pickup date (hive layout), replaced whole, then a manifest.
+
+Under `gs://<bucket>/<prefix>/<color>/`:
+
+    <color>_pickup_date=2021-01-01/2021-01-0.parquet   the month's trips, one folder per pickup date
+    _manifests/2021-01.json                           written last: the month's objects and their row counts
+    by_run_date/2021/01/01/daily-trips.parquet        the module's one object per run, named by the run's date
+
+A reload uploads the month under `<prefix>/_staging/` first, removes the manifest, copies the objects into place,
+deletes objects the month no longer has, and writes the manifest again. A load into BigQuery reads only the
+objects a manifest lists, so a month whose write failed halfway is never loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.schema import pickup_date_column
+from nyc_taxi.transform import cleaned_schema
+
+log = logging.getLogger(__name__)
+
+# Row groups of this size keep Parquet readable and the writer's buffers small (one per open pickup date).
+ROWS_PER_GROUP = 32_768
+
+
+class MonthNotInGcs(LookupError):
+    """The month has no manifest: it was never written, or its last write did not finish."""
+
+
+@dataclass(frozen=True)
+class MonthLayout:
+    """Where one month's objects live in the bucket."""
+
+    bucket: str
+    prefix: str
+    month: TaxiMonth
+
+    @property
+    def color_prefix(self) -> str:
+        return f"{self.prefix.strip('/')}/{self.month.color}"
+
+    @property
+    def partition_column(self) -> str:
+        return pickup_date_column(self.month.color)
+
+    def object_name(self, pickup_date: str, index: int) -> str:
+        return f"{self.color_prefix}/{self.partition_column}={pickup_date}/{self.month.label}-{index}.parquet"
+
+    def is_month_object(self, name: str) -> bool:
+        folder, _, file_name = name.rpartition("/")
+        return (folder.startswith(f"{self.color_prefix}/{self.partition_column}=")
+                and file_name.startswith(f"{self.month.label}-") and file_name.endswith(".parquet"))
+
+    @property
+    def manifest_name(self) -> str:
+        return f"{self.color_prefix}/_manifests/{self.month.label}.json"
+
+    def staging_prefix(self, run_id: str) -> str:
+        safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
+        return f"{self.prefix.strip('/')}/_staging/{self.month.color}/{self.month.label}/{safe_run}"
+
+    def run_date_object(self, run_date: dt.date) -> str:
+        return f"{self.color_prefix}/by_run_date/{run_date:%Y/%m/%d}/daily-trips.parquet"
+
+    def uri(self, name: str) -> str:
+        return f"gs://{self.bucket}/{name}"
+
+
+def write_month_partitions(batches: Iterable[pa.RecordBatch], month: TaxiMonth, local_dir: Path) -> dict[str, dict]:
+    """Write the batches as hive-partitioned Parquet files under `local_dir`; {relative path: {pickup_date, rows}}.
+
+    Written locally, then uploaded: pyarrow's own GCS writer hangs when the bucket goes away mid-write.
+    """
+    written: dict[str, dict] = {}
+
+    def remember(written_file) -> None:
+        relative = Path(written_file.path).relative_to(local_dir)
+        written[str(relative)] = {"pickup_date": relative.parent.name.split("=", 1)[1],
+                                  "rows": written_file.metadata.num_rows}
+
+    ds.write_dataset(
+        batches,
+        local_dir,
+        schema=cleaned_schema(month.color),
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([(pickup_date_column(month.color), pa.date32())]), flavor="hive"),
+        basename_template=f"{month.label}-{{i}}.parquet",
+        file_options=ds.ParquetFileFormat().make_write_options(compression="snappy"),
+        min_rows_per_group=ROWS_PER_GROUP,
+        max_rows_per_group=ROWS_PER_GROUP * 4,
+        existing_data_behavior="delete_matching",
+        preserve_order=True,  # the same month always writes the same bytes
+        file_visitor=remember,
+    )
+    return written
+
+
+def upload_to_staging(gcs_hook, layout: MonthLayout, local_dir: Path, written: dict[str, dict], run_id: str):
+    """Upload the month's files under the run's staging prefix; {staged object name: {pickup_date, rows}}."""
+    staging = layout.staging_prefix(run_id)
+    staged = {}
+    for relative, info in written.items():
+        name = f"{staging}/{relative}"
+        gcs_hook.upload(layout.bucket, name, filename=str(local_dir / relative), mime_type="application/octet-stream")
+        staged[name] = info
+    return staged
+
+
+def publish_month(gcs_hook, layout: MonthLayout, staged: dict[str, dict]) -> dict:
+    """Move a staged month into place and write its manifest; returns the manifest.
+
+    `gcs_hook` is the google provider's GCSHook (or anything with its copy/list/delete/upload methods).
+    """
+    started = time.monotonic()
+    bucket = layout.bucket
+    if gcs_hook.exists(bucket, layout.manifest_name):
+        gcs_hook.delete(bucket, layout.manifest_name)
+    per_date: dict[str, list[str]] = {}
+    for staged_name, info in sorted(staged.items()):
+        per_date.setdefault(info["pickup_date"], []).append(staged_name)
+    objects = {}
+    for pickup_date, staged_names in sorted(per_date.items()):
+        for index, staged_name in enumerate(staged_names):
+            final_name = layout.object_name(pickup_date, index)
+            gcs_hook.copy(bucket, staged_name, bucket, final_name)
+            objects[final_name] = staged[staged_name]["rows"]
+    existing = gcs_hook.list(bucket, prefix=f"{layout.color_prefix}/{layout.partition_column}=")
+    stale = [name for name in existing if layout.is_month_object(name) and name not in objects]
+    gcs_hook.get_conn().bucket(bucket).delete_blobs(stale)
+    manifest = {
+        "color": layout.month.color,
+        "month": layout.month.label,
+        "rows": sum(objects.values()),
+        "objects": [{"uri": layout.uri(name), "rows": rows} for name, rows in objects.items()],
+        "source_uri_prefix": layout.uri(f"{layout.color_prefix}/"),
+    }
+    gcs_hook.upload(bucket, layout.manifest_name, data=json.dumps(manifest, indent=1),
+                    mime_type="application/json")
+    gcs_hook.get_conn().bucket(bucket).delete_blobs(list(staged))
+    log.info("%s: %s rows in %s objects at %s (%s stale removed) in %.1f s", layout.month, f"{manifest['rows']:,}",
+             len(objects), layout.uri(layout.color_prefix), len(stale), time.monotonic() - started)
+    return manifest
+
+
+def read_manifest(gcs_hook, layout: MonthLayout) -> dict:
+    if not gcs_hook.exists(layout.bucket, layout.manifest_name):
+        raise MonthNotInGcs(
+            f"{layout.month} has no complete write in {layout.uri(layout.color_prefix)}: "
+            f"{layout.uri(layout.manifest_name)} is missing (never written, or the last write failed halfway)"
+        )
+    return json.loads(gcs_hook.download(layout.bucket, layout.manifest_name))
+
+
+def upload_run_date_object(
+    gcs_hook, batches: Iterable[pa.RecordBatch], layout: MonthLayout, local_file: Path, run_date: dt.date
+) -> tuple[str, int]:
+    """The module's single, unpartitioned object of the run, named by the run's date; returns (uri, rows)."""
+    rows = 0
+    with pq.ParquetWriter(local_file, cleaned_schema(layout.month.color), compression="snappy") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    name = layout.run_date_object(run_date)
+    gcs_hook.upload(layout.bucket, name, filename=str(local_file), mime_type="application/octet-stream")
+    return layout.uri(name), rows

@@ -1,0 +1,157 @@
+import datetime as dt
+import itertools
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from devstack.synthetic_month import write_month
+from nyc_taxi.gcs import MonthLayout, MonthNotInGcs, publish_month, read_manifest
+from nyc_taxi.gcs import upload_run_date_object, upload_to_staging, write_month_partitions
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.transform import transform_month_file
+
+JANUARY = TaxiMonth("green", 2021, 1)
+FEBRUARY = TaxiMonth("green", 2021, 2)
+_buckets = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def cleaned(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cleaned")
+    parquet = {}
+    for month, rows in ((JANUARY, 15_000), (FEBRUARY, 9_000)):
+        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows)
+        parquet[month] = folder / f"{month.label}.parquet"
+        transform_month_file(source, month.color, parquet[month])
+    return parquet
+
+
+@pytest.fixture
+def bucket(gcp):
+    name = f"lake-{next(_buckets)}"
+    gcp.create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def gcs_hook(gcp):
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    return GCSHook()
+
+
+def batches(parquet):
+    return pq.ParquetFile(parquet).iter_batches(batch_size=4_000)
+
+
+@pytest.fixture
+def write(gcs_hook, tmp_path):
+    """Write a month the way the DAG does: partitions on local disk, uploaded to staging, published."""
+
+    def write_month_objects(parquet, layout, run_id="run_1", batch_source=None):
+        local_dir = tmp_path / run_id
+        written = write_month_partitions(batch_source or batches(parquet), layout.month, local_dir)
+        return publish_month(gcs_hook, layout, upload_to_staging(gcs_hook, layout, local_dir, written, run_id))
+
+    return write_month_objects
+
+
+def trips_per_day(parquet, column="lpep_pickup_date"):
+    counts = pq.read_table(parquet, columns=[column]).group_by(column).aggregate([([], "count_all")])
+    return {str(day): rows for day, rows in zip(counts[column].to_pylist(), counts["count_all"].to_pylist())}
+
+
+def read_back(layout, manifest, gcs):
+    """The month as any reader of the bucket sees it: hive partitions under the color's prefix."""
+    files = [entry["uri"].removeprefix("gs://") for entry in manifest["objects"]]
+    dataset = ds.dataset(files, format="parquet", filesystem=gcs.arrow_filesystem(),
+                         partitioning=ds.HivePartitioning.discover(), partition_base_dir=f"{layout.bucket}/{layout.color_prefix}")
+    table = dataset.to_table()
+    counts = table.group_by(layout.partition_column).aggregate([([], "count_all")])
+    return table, {str(day): rows for day, rows in zip(counts[layout.partition_column].to_pylist(),
+                                                        counts["count_all"].to_pylist())}
+
+
+def test_a_month_lands_partitioned_by_pickup_date_with_a_manifest(cleaned, bucket, gcs_hook, write, gcp):
+    layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
+    manifest = write(cleaned[JANUARY], layout)
+    assert manifest["rows"] == pq.ParquetFile(cleaned[JANUARY]).metadata.num_rows
+    assert read_manifest(gcs_hook, layout) == manifest
+    table, per_day = read_back(layout, manifest, gcp)
+    assert per_day == trips_per_day(cleaned[JANUARY])
+    assert all(uri.startswith(f"gs://{bucket}/nyc_taxi/green/lpep_pickup_date=") for uri in
+               (entry["uri"] for entry in manifest["objects"]))
+    assert str(table.schema.field("lpep_pickup_datetime").type) == "timestamp[us]"
+    assert str(table.schema.field("vendor_id").type) == "int64"
+    assert gcs_hook.list(bucket, prefix="nyc_taxi/_staging/") == []
+
+
+def test_rewriting_a_month_leaves_identical_objects_and_other_months_alone(cleaned, bucket, gcs_hook, write, gcp):
+    january, february = MonthLayout(bucket, "nyc_taxi", JANUARY), MonthLayout(bucket, "nyc_taxi", FEBRUARY)
+    write(cleaned[JANUARY], january)
+    before = {blob.name: blob.md5_hash for blob in gcs_hook.get_conn().bucket(bucket).list_blobs()}
+    write(cleaned[JANUARY], january, run_id="run_2")
+    after = {blob.name: blob.md5_hash for blob in gcs_hook.get_conn().bucket(bucket).list_blobs()}
+    assert after == before
+
+    write(cleaned[FEBRUARY], february)
+    assert read_back(january, read_manifest(gcs_hook, january), gcp)[1] == trips_per_day(cleaned[JANUARY])
+    assert read_back(february, read_manifest(gcs_hook, february), gcp)[1] == trips_per_day(cleaned[FEBRUARY])
+
+
+def test_objects_a_month_no_longer_produces_are_removed(cleaned, bucket, gcs_hook, write, gcp):
+    layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
+    write(cleaned[JANUARY], layout)
+    first_week = pq.read_table(cleaned[JANUARY]).filter(
+        pc.less(pc.field("lpep_pickup_date"), dt.date(2021, 1, 8))).to_batches(max_chunksize=4_000)
+    manifest = write(None, layout, run_id="run_2", batch_source=iter(first_week))
+    remaining = gcs_hook.list(bucket, prefix="nyc_taxi/green/lpep_pickup_date=")
+    assert sorted(remaining) == sorted(entry["uri"].removeprefix(f"gs://{bucket}/") for entry in manifest["objects"])
+    assert max(read_back(layout, manifest, gcp)[1]) < "2021-01-08"
+
+
+def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, bucket, gcs_hook, gcp, write, tmp_path):
+    layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
+    local_dir = tmp_path / "run_2"
+    complete = write(cleaned[JANUARY], layout)
+    written = write_month_partitions(batches(cleaned[JANUARY]), JANUARY, local_dir)
+    staged = upload_to_staging(gcs_hook, layout, local_dir, written, "run_2")
+
+    class GcsGoesDownMidCopy:
+        """The hook, with the emulator stopped after a few objects are copied into place."""
+
+        copies = 0
+
+        def __getattr__(self, name):
+            return getattr(gcs_hook, name)
+
+        def copy(self, *args):
+            self.copies += 1
+            if self.copies == 5:
+                gcp.stop()
+            return gcs_hook.copy(*args)
+
+    try:
+        with pytest.raises(Exception):
+            publish_month(GcsGoesDownMidCopy(), layout, staged)
+    finally:
+        gcp.start()
+    with pytest.raises(MonthNotInGcs, match="the last write failed halfway"):
+        read_manifest(gcs_hook, layout)
+    assert write(cleaned[JANUARY], layout, run_id="run_3") == complete
+
+
+def test_a_month_never_written_completely_cannot_be_read(bucket, gcs_hook):
+    with pytest.raises(MonthNotInGcs, match="green 2021-02 has no complete write in gs://.*/nyc_taxi/green"):
+        read_manifest(gcs_hook, MonthLayout(bucket, "nyc_taxi", FEBRUARY))
+
+
+def test_the_run_date_object_holds_the_whole_month(cleaned, bucket, gcs_hook, gcp, tmp_path):
+    layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
+    uri, rows = upload_run_date_object(gcs_hook, batches(cleaned[JANUARY]), layout, tmp_path / "daily.parquet",
+                                       dt.date(2021, 2, 1))
+    assert uri == f"gs://{bucket}/nyc_taxi/green/by_run_date/2021/02/01/daily-trips.parquet"
+    assert pq.read_table(uri.removeprefix("gs://"), filesystem=gcp.arrow_filesystem()).num_rows == rows
+    assert rows == pq.ParquetFile(cleaned[JANUARY]).metadata.num_rows
