@@ -123,6 +123,14 @@ def gcp(gcs_emulator, monkeypatch):
     return gcs_emulator
 
 
+@pytest.fixture
+def bigquery(gcp, bigquery_emulator, monkeypatch):
+    """Both emulators' variables for a test: BIGQUERY_EMULATOR_HOST too."""
+    for name, value in bigquery_emulator.environment().items():
+        monkeypatch.setenv(name, value)
+    return bigquery_emulator
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """Airflow's metadata database (SQLite), migrated once per session."""

@@ -14,7 +14,8 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @cache
-def _text(name: str) -> str:
+def sql_text(name: str) -> str:
+    """`include/sql/<name>.sql`, e.g. `sql_text("bigquery/replace_month")`."""
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
@@ -31,4 +32,4 @@ def statement(name: str, **parts: sql.Composable | str) -> sql.Composed:
         key: value if isinstance(value, sql.Composable) else sql.Identifier(valid_identifier(value))
         for key, value in parts.items()
     }
-    return sql.SQL(_text(name)).format(**filled)
+    return sql.SQL(sql_text(name)).format(**filled)

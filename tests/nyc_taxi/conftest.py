@@ -1,8 +1,13 @@
+import itertools
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from nyc_taxi.gcs import publish_month, upload_to_staging, write_month_partitions
 from tests.nyc_taxi.trip_files import write_trip_file
+
+_buckets = itertools.count(1)
 
 
 @pytest.fixture
@@ -15,3 +20,30 @@ def write_trips(tmp_path: Path):
         return write_trip_file(path, color, trips, header, line_end)
 
     return write
+
+
+@pytest.fixture
+def bucket(gcp):
+    name = f"lake-{next(_buckets)}"
+    gcp.create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def gcs_hook(gcp):
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    return GCSHook()
+
+
+@pytest.fixture
+def write(gcs_hook, tmp_path):
+    """Write a month the way the DAG does: partitions on local disk, uploaded to staging, published."""
+
+    def write_month_objects(parquet, layout, run_id="run_1", batch_source=None):
+        local_dir = tmp_path / run_id
+        written = write_month_partitions(batch_source or pq.ParquetFile(parquet).iter_batches(4_000), layout.month,
+                                         local_dir)
+        return publish_month(gcs_hook, layout, upload_to_staging(gcs_hook, layout, local_dir, written, run_id))
+
+    return write_month_objects

@@ -1,5 +1,4 @@
 import datetime as dt
-import itertools
 
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -14,7 +13,6 @@ from nyc_taxi.transform import transform_month_file
 
 JANUARY = TaxiMonth("green", 2021, 1)
 FEBRUARY = TaxiMonth("green", 2021, 2)
-_buckets = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -28,34 +26,8 @@ def cleaned(tmp_path_factory):
     return parquet
 
 
-@pytest.fixture
-def bucket(gcp):
-    name = f"lake-{next(_buckets)}"
-    gcp.create_bucket(name)
-    return name
-
-
-@pytest.fixture
-def gcs_hook(gcp):
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
-    return GCSHook()
-
-
 def batches(parquet):
     return pq.ParquetFile(parquet).iter_batches(batch_size=4_000)
-
-
-@pytest.fixture
-def write(gcs_hook, tmp_path):
-    """Write a month the way the DAG does: partitions on local disk, uploaded to staging, published."""
-
-    def write_month_objects(parquet, layout, run_id="run_1", batch_source=None):
-        local_dir = tmp_path / run_id
-        written = write_month_partitions(batch_source or batches(parquet), layout.month, local_dir)
-        return publish_month(gcs_hook, layout, upload_to_staging(gcs_hook, layout, local_dir, written, run_id))
-
-    return write_month_objects
 
 
 def trips_per_day(parquet, column="lpep_pickup_date"):

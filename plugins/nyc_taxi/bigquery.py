@@ -1,0 +1,138 @@
+"""Load a month from its GCS manifest into BigQuery: one table per color, partitioned by pickup date, clustered
+by pickup location, the month replaced in one transaction (delete by source month, then insert).
+
+Loads go through the google provider's BigQueryHook; load jobs only, since BigQuery reads the objects a
+manifest lists and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.schema import SOURCE_COLUMNS, Kind, pickup_date_column
+from nyc_taxi.sql_files import sql_text
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
+_PROJECT = re.compile(r"[a-z][a-z0-9.:-]{4,62}[a-z0-9]")
+# The staging table holds what the Parquet files say; the target's types are fixed here.
+_TARGET_TYPE = {Kind.INTEGER: "INT64", Kind.FLOAT: "FLOAT64", Kind.TIMESTAMP: "DATETIME", Kind.TEXT: "STRING"}
+
+
+class BigQueryCheckFailed(ValueError):
+    """The loaded month does not match what GCS holds."""
+
+
+def table_id(project: str, dataset: str, table: str) -> str:
+    """`project.dataset.table`, each part validated: BigQuery cannot take identifiers as query parameters."""
+    if not _PROJECT.fullmatch(project):
+        raise ValueError(f"not a valid BigQuery project id: {project!r}")
+    for name in (dataset, table):
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"not a valid BigQuery dataset or table name: {name!r}")
+    return f"{project}.{dataset}.{table}"
+
+
+def trips_table(project: str, dataset: str, color: str) -> str:
+    return table_id(project, dataset, f"{color}_tripdata")
+
+
+def _quoted(full_id: str) -> str:
+    return f"`{full_id}`"
+
+
+def _month_parameter(month: TaxiMonth) -> list[dict]:
+    return [{"name": "source_month", "parameterType": {"type": "DATE"},
+             "parameterValue": {"value": month.first_day.isoformat()}}]
+
+
+def _run_query(hook, sql: str, month: TaxiMonth, project: str, location: str):
+    return hook.insert_job(
+        configuration={"query": {"query": sql, "useLegacySql": False, "queryParameters": _month_parameter(month)}},
+        project_id=project,
+        location=location,
+    )
+
+
+def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMonth, manifest: dict) -> int:
+    """Replace the month in `<dataset>.<color>_tripdata` with the objects the manifest lists; return its rows."""
+    started = time.monotonic()
+    client = hook.get_client(project_id=project, location=location)
+    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+    table = trips_table(project, dataset, month.color)
+    staging = table_id(project, dataset, f"{month.color}_tripdata__load_{month.year:04d}_{month.month:02d}")
+    client.query_and_wait(sql_text(f"bigquery/create_{month.color}_tripdata").format(table=_quoted(table)))
+    project_id, dataset_id, table_name = staging.split(".")
+    hook.insert_job(
+        configuration={"load": {
+            "sourceUris": [entry["uri"] for entry in manifest["objects"]],
+            "sourceFormat": "PARQUET",
+            "hivePartitioningOptions": {"mode": "AUTO", "sourceUriPrefix": manifest["source_uri_prefix"]},
+            "destinationTable": {"projectId": project_id, "datasetId": dataset_id, "tableId": table_name},
+            "writeDisposition": "WRITE_TRUNCATE",
+        }},
+        project_id=project,
+        location=location,
+    )
+    columns = SOURCE_COLUMNS[month.color]
+    date_column = pickup_date_column(month.color)
+    select_list = [f"CAST({c.name} AS {_TARGET_TYPE[c.kind]}) AS {c.name}" for c in columns]
+    select_list.append(f"CAST({date_column} AS DATE) AS {date_column}")
+    _run_query(
+        hook,
+        sql_text("bigquery/replace_month").format(
+            table=_quoted(table),
+            staging_table=_quoted(staging),
+            columns=", ".join([c.name for c in columns] + [date_column]),
+            select_list=",\n       ".join(select_list),
+        ),
+        month, project, location,
+    )
+    client.delete_table(staging, not_found_ok=True)
+    rows = count_month(hook, project, dataset, location, month)
+    log.info("%s: %s rows in %s in %.1f s", month, f"{rows:,}", table, time.monotonic() - started)
+    return rows
+
+
+def count_month(hook, project: str, dataset: str, location: str, month: TaxiMonth) -> int:
+    sql = sql_text("bigquery/count_month").format(table=_quoted(trips_table(project, dataset, month.color)))
+    return _query_rows(hook, sql, month, project, location)[0]["row_count"]
+
+
+def rows_per_partition(hook, project: str, dataset: str, location: str, month: TaxiMonth) -> dict[str, int]:
+    sql = sql_text("bigquery/rows_per_partition").format(
+        table=_quoted(trips_table(project, dataset, month.color)), partition_column=pickup_date_column(month.color)
+    )
+    return {str(row["pickup_date"]): row["row_count"] for row in _query_rows(hook, sql, month, project, location)}
+
+
+def _query_rows(hook, sql: str, month: TaxiMonth, project: str, location: str) -> list[dict]:
+    from google.cloud import bigquery
+
+    config = bigquery.QueryJobConfig(
+        query_parameters=[bigquery.ScalarQueryParameter("source_month", "DATE", month.first_day)]
+    )
+    client = hook.get_client(project_id=project, location=location)
+    return [dict(row.items()) for row in client.query_and_wait(sql, job_config=config)]
+
+
+def check_month(hook, project: str, dataset: str, location: str, month: TaxiMonth, manifest: dict) -> dict:
+    """The month's rows per pickup date in BigQuery must equal those of the objects in GCS."""
+    in_gcs: dict[str, int] = {}
+    for entry in manifest["objects"]:
+        pickup_date = entry["uri"].rsplit("/", 2)[-2].split("=", 1)[1]
+        in_gcs[pickup_date] = in_gcs.get(pickup_date, 0) + entry["rows"]
+    in_bigquery = rows_per_partition(hook, project, dataset, location, month)
+    if in_bigquery != in_gcs:
+        differences = {day: (in_gcs.get(day, 0), in_bigquery.get(day, 0))
+                       for day in sorted(set(in_gcs) | set(in_bigquery)) if in_gcs.get(day) != in_bigquery.get(day)}
+        raise BigQueryCheckFailed(
+            f"{month}: rule 'rows per pickup date equal GCS' broken on {len(differences)} dates "
+            f"(date: rows in GCS, rows in BigQuery): {differences}"
+        )
+    log.info("%s: %s rows in %s pickup dates, as in GCS", month, f"{sum(in_bigquery.values()):,}", len(in_bigquery))
+    return {"rows": sum(in_bigquery.values()), "pickup_dates": len(in_bigquery)}

@@ -1,0 +1,72 @@
+import pyarrow.parquet as pq
+import pytest
+
+from devstack.synthetic_month import write_month
+from nyc_taxi.bigquery import BigQueryCheckFailed, check_month, replace_month, rows_per_partition, table_id
+from nyc_taxi.gcs import MonthLayout
+from nyc_taxi.months import TaxiMonth
+from nyc_taxi.transform import transform_month_file
+from tests.conftest import GCP_PROJECT
+
+MONTHS = (TaxiMonth("yellow", 2021, 1), TaxiMonth("yellow", 2021, 2))
+LOCATION = "US"
+
+
+@pytest.fixture(scope="module")
+def cleaned(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cleaned")
+    parquet = {}
+    for month, rows in zip(MONTHS, (12_000, 7_000)):
+        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows, seed=7)
+        parquet[month] = folder / f"{month.label}.parquet"
+        transform_month_file(source, month.color, parquet[month])
+    return parquet
+
+
+@pytest.fixture
+def hook(bigquery):
+    from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
+
+    return BigQueryHook(location=LOCATION)
+
+
+def per_day(parquet):
+    counts = pq.read_table(parquet, columns=["tpep_pickup_date"]).group_by("tpep_pickup_date").aggregate(
+        [([], "count_all")])
+    return {str(day): n for day, n in zip(counts["tpep_pickup_date"].to_pylist(), counts["count_all"].to_pylist())}
+
+
+def test_months_load_partitioned_and_a_reload_replaces_exactly_its_month(cleaned, bucket, write, hook):
+    manifests = {month: write(cleaned[month], MonthLayout(bucket, "nyc_taxi", month)) for month in MONTHS}
+    for month in MONTHS:
+        assert replace_month(hook, GCP_PROJECT, "ny_taxi", LOCATION, month, manifests[month]) == manifests[month]["rows"]
+    january, february = MONTHS
+    replace_month(hook, GCP_PROJECT, "ny_taxi", LOCATION, january, manifests[january])
+
+    for month in MONTHS:
+        assert rows_per_partition(hook, GCP_PROJECT, "ny_taxi", LOCATION, month) == per_day(cleaned[month])
+        assert check_month(hook, GCP_PROJECT, "ny_taxi", LOCATION, month, manifests[month])["rows"] == (
+            manifests[month]["rows"])
+    table = hook.get_client(project_id=GCP_PROJECT).get_table(f"{GCP_PROJECT}.ny_taxi.yellow_tripdata")
+    assert table.time_partitioning.field == "tpep_pickup_date"
+    assert table.clustering_fields == ["pu_location_id"]
+    total = hook.get_client(project_id=GCP_PROJECT).query_and_wait(
+        f"SELECT COUNT(*) FROM `{GCP_PROJECT}.ny_taxi.yellow_tripdata`")
+    assert next(iter(total))[0] == sum(manifest["rows"] for manifest in manifests.values())
+    types = {field.name: field.field_type for field in table.schema}
+    assert types["tpep_pickup_datetime"] == "DATETIME" and types["passenger_count"] == "INTEGER"
+
+
+def test_a_check_names_the_dates_that_differ_from_gcs(cleaned, bucket, write, hook):
+    january = MONTHS[0]
+    manifest = write(cleaned[january], MonthLayout(bucket, "nyc_taxi", january))
+    replace_month(hook, GCP_PROJECT, "ny_taxi", LOCATION, january, manifest)
+    claimed = {**manifest, "objects": [{**manifest["objects"][0], "rows": manifest["objects"][0]["rows"] + 1},
+                                       *manifest["objects"][1:]]}
+    with pytest.raises(BigQueryCheckFailed, match=r"rule 'rows per pickup date equal GCS' broken on 1 dates"):
+        check_month(hook, GCP_PROJECT, "ny_taxi", LOCATION, january, claimed)
+
+
+def test_names_from_configuration_are_validated():
+    with pytest.raises(ValueError, match="dataset or table name"):
+        table_id(GCP_PROJECT, "ny_taxi`; DROP TABLE x; --", "t")
