@@ -21,12 +21,10 @@ A manual run loads the month given in the params `year` and `month`. Re-running 
 
 from __future__ import annotations
 
-import datetime as dt
+from airflow.sdk import dag
 
-import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag
-
-from nyc_taxi.months import FIRST_MONTH, LAST_MONTH, TAXI_COLORS
+from nyc_taxi.dag_settings import DEFAULT_ARGS, month_params, monthly_schedule
+from nyc_taxi.months import TAXI_COLORS
 from nyc_taxi.tasks import (
     check_month_in_postgres,
     clean_month,
@@ -41,28 +39,10 @@ def taxi_to_postgres(color: str):
         dag_id=f"{color}_taxi_to_postgres",
         description=f"Load a month of {color} taxi trips into Postgres",
         doc_md=__doc__,
-        schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-        start_date=pendulum.datetime(FIRST_MONTH.year, FIRST_MONTH.month, 1, tz="UTC"),
-        end_date=pendulum.datetime(LAST_MONTH.year, LAST_MONTH.month, 1, tz="UTC"),
-        catchup=True,
-        max_active_runs=2,
+        **monthly_schedule(),
         tags=["nyc-taxi", color, "postgres"],
-        default_args={
-            "retries": 2,
-            "retry_delay": dt.timedelta(seconds=30),
-            "retry_exponential_backoff": 2.0,
-        },
-        params={
-            "color": Param(color, type="string", enum=[color], description="The taxi color this DAG loads."),
-            "year": Param(
-                None, type=["null", "integer"], minimum=FIRST_MONTH.year, maximum=LAST_MONTH.year,
-                description="Manual runs: the year to load. Leave empty to load the run's data interval.",
-            ),
-            "month": Param(
-                None, type=["null", "integer"], minimum=1, maximum=12,
-                description="Manual runs: the month (1-12) to load, with year.",
-            ),
-        },
+        default_args=DEFAULT_ARGS,
+        params=month_params(color),
     )
     def load_taxi_month():
         cleaned = clean_month(download_month())

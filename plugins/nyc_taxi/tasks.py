@@ -121,3 +121,112 @@ def remove_staging_files() -> None:
 
     _, staging_dir = _month_and_staging_dir_of_run()
     shutil.rmtree(staging_dir, ignore_errors=True)
+
+
+def _gcs_layout(color: str, month_label: str):
+    from nyc_taxi.gcs import MonthLayout
+    from nyc_taxi.months import TaxiMonth
+    from nyc_taxi.settings import settings_from_airflow
+
+    settings = settings_from_airflow()
+    return MonthLayout(settings.gcs_bucket, settings.gcs_prefix, TaxiMonth.parse(color, month_label))
+
+
+@task
+def write_month_to_gcs(cleaned: dict) -> dict:
+    """Publish the month as Parquet partitioned by pickup date, replacing its objects whole; emits the asset event."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.gcs import publish_month, upload_to_staging, write_month_partitions
+    from nyc_taxi.settings import GCP_CONN_ID
+
+    context = get_current_context()
+    layout = _gcs_layout(cleaned["color"], cleaned["month"])
+    local_dir = Path(cleaned["parquet_path"]).parent / "gcs"
+    written = write_month_partitions(pq.ParquetFile(cleaned["parquet_path"]).iter_batches(), layout.month, local_dir)
+    hook = GCSHook(gcp_conn_id=GCP_CONN_ID)
+    manifest = publish_month(hook, layout, upload_to_staging(hook, layout, local_dir, written, context["run_id"]))
+    for asset in context["task"].outlets:
+        context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
+    return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
+            "objects": len(manifest["objects"]), "manifest": layout.uri(layout.manifest_name)}
+
+
+@task
+def write_run_date_object_to_gcs(cleaned: dict) -> dict:
+    """The module's single Parquet object for the run, at `<color>/by_run_date/YYYY/MM/DD/daily-trips.parquet`."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.gcs import upload_run_date_object
+    from nyc_taxi.settings import GCP_CONN_ID
+
+    context = get_current_context()
+    layout = _gcs_layout(cleaned["color"], cleaned["month"])
+    run_date = (context.get("logical_date") or context["dag_run"].run_after).date()
+    uri, rows = upload_run_date_object(
+        GCSHook(gcp_conn_id=GCP_CONN_ID), pq.ParquetFile(cleaned["parquet_path"]).iter_batches(), layout,
+        Path(cleaned["parquet_path"]).with_name("daily-trips.parquet"), run_date,
+    )
+    return {"uri": uri, "rows": rows}
+
+
+@task
+def months_landed_in_gcs() -> list[str]:
+    """The months to load: those named by the GCS asset events that triggered the run, or the params' month."""
+    from nyc_taxi.months import month_of_run
+
+    context = get_current_context()
+    months = sorted({
+        event.extra["month"]
+        for events in context["triggering_asset_events"].values()
+        for event in events
+        if "month" in (event.extra or {})
+    })
+    return months or [month_of_run(context["params"], context.get("logical_date")).label]
+
+
+def _bigquery_target():
+    from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
+
+    from nyc_taxi.settings import GCP_CONN_ID, settings_from_airflow
+
+    settings = settings_from_airflow()
+    hook = BigQueryHook(gcp_conn_id=GCP_CONN_ID, location=settings.bigquery_location)
+    return hook, settings.bigquery_project or hook.project_id, settings.bigquery_dataset, settings.bigquery_location
+
+
+@task
+def load_month_to_bigquery(month: str) -> dict:
+    """Replace the month in `<dataset>.<color>_tripdata` with the objects its GCS manifest lists."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.bigquery import replace_month
+    from nyc_taxi.gcs import read_manifest
+    from nyc_taxi.settings import GCP_CONN_ID
+
+    layout = _gcs_layout(get_current_context()["params"]["color"], month)
+    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+    hook, project, dataset, location = _bigquery_target()
+    rows = replace_month(hook, project, dataset, location, layout.month, manifest)
+    return {"color": layout.month.color, "month": month, "rows": rows}
+
+
+@task
+def check_month_in_bigquery(loaded: dict) -> dict:
+    """Fail, naming the dates, unless the month's rows per pickup date in BigQuery equal those in GCS."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.bigquery import check_month
+    from nyc_taxi.gcs import read_manifest
+    from nyc_taxi.settings import GCP_CONN_ID
+
+    layout = _gcs_layout(loaded["color"], loaded["month"])
+    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+    hook, project, dataset, location = _bigquery_target()
+    return check_month(hook, project, dataset, location, layout.month, manifest)

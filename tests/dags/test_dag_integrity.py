@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import AssetAll
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED_DAG_IDS = {"yellow_taxi_to_postgres", "green_taxi_to_postgres"}
+MONTHLY_DAG_IDS = {f"{color}_taxi_to_{target}" for color in ("yellow", "green") for target in ("postgres", "gcs")}
+EXPECTED_DAG_IDS = MONTHLY_DAG_IDS | {"yellow_taxi_gcs_to_bigquery", "green_taxi_gcs_to_bigquery"}
 HEAVY_MODULES = ("pandas", "pyarrow", "google.cloud.storage", "google.cloud.bigquery", "psycopg", "requests")
 
 
@@ -38,12 +40,18 @@ def test_every_task_retries_at_least_twice(dag_bag):
 
 
 def test_monthly_dags_cover_the_release_and_catch_up(dag_bag):
-    for dag_id in EXPECTED_DAG_IDS:
+    for dag_id in MONTHLY_DAG_IDS:
         dag = dag_bag.dags[dag_id]
         assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
         assert dag.catchup is True
         assert (dag.start_date.year, dag.start_date.month) == (2019, 1)
         assert (dag.end_date.year, dag.end_date.month) == (2021, 7)
+
+
+def test_the_bigquery_dags_run_when_their_month_lands_in_gcs(dag_bag):
+    for color in ("yellow", "green"):
+        [outlet] = dag_bag.dags[f"{color}_taxi_to_gcs"].get_task("write_month_to_gcs").outlets
+        assert dag_bag.dags[f"{color}_taxi_gcs_to_bigquery"].timetable.asset_condition == AssetAll(outlet)
 
 
 def test_dag_files_leave_heavy_imports_to_the_tasks():
@@ -52,6 +60,7 @@ def test_dag_files_leave_heavy_imports_to_the_tasks():
 import json, sys, time
 import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import AssetAll
 before = set(sys.modules)
 started = time.perf_counter()
 bag = DagBag(dag_folder={str(DAGS_FOLDER)!r})

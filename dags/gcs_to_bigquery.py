@@ -1,0 +1,45 @@
+"""
+### NYC taxi trips, GCS → BigQuery
+
+One DAG per taxi color, started by the asset `<color>_taxi_trips_in_gcs` each time `<color>_taxi_to_gcs` has
+written a month (several months, if several landed meanwhile). Each month is loaded from the objects its GCS
+manifest lists into `<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location,
+replacing that month only; then its rows per pickup date are checked against GCS.
+
+Run it by hand for one month with the params `year` and `month`. Project, dataset and location come from the
+Variables `nyc_taxi_bigquery_project` (default: the connection's project), `nyc_taxi_bigquery_dataset` and
+`nyc_taxi_bigquery_location`; credentials from the connection `google_cloud_default`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag
+
+from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs, month_params
+from nyc_taxi.months import TAXI_COLORS
+from nyc_taxi.tasks import check_month_in_bigquery, load_month_to_bigquery, months_landed_in_gcs
+
+
+def gcs_to_bigquery(color: str):
+    @dag(
+        dag_id=f"{color}_taxi_gcs_to_bigquery",
+        description=f"Load months of {color} taxi trips from GCS into BigQuery",
+        doc_md=__doc__,
+        schedule=[month_in_gcs(color)],
+        start_date=pendulum.datetime(2019, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["nyc-taxi", color, "bigquery"],
+        default_args=DEFAULT_ARGS,
+        params=month_params(color),
+    )
+    def load_taxi_months():
+        loaded = load_month_to_bigquery.expand(month=months_landed_in_gcs())
+        check_month_in_bigquery.expand(loaded=loaded)
+
+    return load_taxi_months()
+
+
+for taxi_color in TAXI_COLORS:
+    gcs_to_bigquery(taxi_color)

@@ -1,0 +1,53 @@
+"""
+### NYC taxi trips → GCS, partitioned Parquet
+
+One DAG per taxi color; each run puts **one month** in the bucket (Variable `nyc_taxi_gcs_bucket`, connection
+`google_cloud_default`) under `<prefix>/<color>/`:
+
+- `<color>_pickup_date=YYYY-MM-DD/YYYY-MM-<n>.parquet`: the month partitioned by pickup date (hive layout),
+  replaced whole on a re-run, with `_manifests/YYYY-MM.json` written last;
+- `by_run_date/YYYY/MM/DD/daily-trips.parquet`: the module's single object of the run, named by its date.
+
+Download and cleaning are the Postgres DAG's own tasks. When a month has landed, the asset
+`<color>_taxi_trips_in_gcs` is updated with the month in its extra, which starts `<color>_taxi_gcs_to_bigquery`.
+Months, params, catchup and backfills work as in `<color>_taxi_to_postgres`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag
+
+from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs, month_params, monthly_schedule
+from nyc_taxi.months import TAXI_COLORS
+from nyc_taxi.tasks import (
+    clean_month,
+    download_month,
+    remove_staging_files,
+    write_month_to_gcs,
+    write_run_date_object_to_gcs,
+)
+
+
+def taxi_to_gcs(color: str):
+    @dag(
+        dag_id=f"{color}_taxi_to_gcs",
+        description=f"Write a month of {color} taxi trips to GCS as partitioned Parquet",
+        doc_md=__doc__,
+        **monthly_schedule(),
+        tags=["nyc-taxi", color, "gcs"],
+        default_args=DEFAULT_ARGS,
+        params=month_params(color),
+    )
+    def write_taxi_month():
+        cleaned = clean_month(download_month())
+        written = [
+            write_month_to_gcs.override(outlets=[month_in_gcs(color)])(cleaned),
+            write_run_date_object_to_gcs(cleaned),
+        ]
+        written >> remove_staging_files().as_teardown()
+
+    return write_taxi_month()
+
+
+for taxi_color in TAXI_COLORS:
+    taxi_to_gcs(taxi_color)
