@@ -210,8 +210,16 @@ def load_month_to_bigquery(month: str) -> dict:
     from nyc_taxi.gcs import read_manifest
     from nyc_taxi.settings import GCP_CONN_ID
 
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.gcs import MonthNotInGcs
+
     layout = _gcs_layout(get_current_context()["params"]["color"], month)
-    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+    try:
+        manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+    except MonthNotInGcs as error:
+        # Retrying will not write the month: run <color>_taxi_to_gcs for it.
+        raise AirflowFailException(str(error)) from error
     hook, project, dataset, location = _bigquery_target()
     rows = replace_month(hook, project, dataset, location, layout.month, manifest)
     return {"color": layout.month.color, "month": month, "rows": rows}

@@ -1,0 +1,72 @@
+"""The GCS and BigQuery DAGs run by Airflow (`dag.test()`) on the emulators, chained by their asset."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from airflow.dag_processing.dagbag import DagBag
+from tests.conftest import GCP_PROJECT, REPO
+
+APRIL = dt.datetime(2021, 4, 1, tzinfo=dt.timezone.utc)
+BUCKET = "nyc-taxi-dag-tests"
+
+
+@pytest.fixture
+def dags():
+    """Parsed afresh for each test: dag.test() merges its run_conf into the DAG's params for good."""
+    return DagBag(dag_folder=REPO / "dags").dags
+
+
+@pytest.fixture
+def airflow_env(airflow_db, source, bigquery, monkeypatch):
+    bigquery_env = bigquery
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TLC_BASE_URL", source.base_url)
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET", BUCKET)
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_BIGQUERY_DATASET", "dag_tests")
+    return bigquery_env
+
+
+def task_states(run):
+    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def month_events(asset_name):
+    from sqlalchemy import select
+
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [event.extra for event in session.scalars(
+            select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == asset_name).order_by(AssetEvent.id))]
+
+
+def test_a_month_goes_to_gcs_then_to_bigquery(dags, airflow_env, publish, gcs_emulator):
+    from google.cloud import storage
+
+    expected = publish("yellow", 2021, 4, rows=20_000)
+    gcs_emulator.create_bucket(BUCKET)
+
+    run = dags["yellow_taxi_to_gcs"].test(logical_date=APRIL)
+    assert run.state == "success", task_states(run)
+    bucket = storage.Client(project=GCP_PROJECT).bucket(BUCKET)
+    manifest = json.loads(bucket.blob("nyc_taxi/yellow/_manifests/2021-04.json").download_as_bytes())
+    assert manifest["rows"] == expected
+    assert bucket.blob("nyc_taxi/yellow/by_run_date/2021/04/01/daily-trips.parquet").exists()
+    assert month_events("yellow_taxi_trips_in_gcs")[-1] == {"month": "2021-04", "rows": expected}
+
+    # dag.test() has no asset events to hand over: the month comes from params, as in a manual run.
+    loaded = dags["yellow_taxi_gcs_to_bigquery"].test(run_conf={"year": 2021, "month": 4})
+    assert loaded.state == "success", task_states(loaded)
+    client = airflow_env.client()
+    per_month = list(client.query_and_wait(
+        f"SELECT source_month, COUNT(*) FROM `{GCP_PROJECT}.dag_tests.yellow_tripdata` GROUP BY 1"))
+    assert [(str(row[0]), row[1]) for row in per_month] == [("2021-04-01", expected)]
+
+
+def test_bigquery_refuses_a_month_gcs_does_not_hold_completely(dags, airflow_env, capfd):
+    run = dags["green_taxi_gcs_to_bigquery"].test(run_conf={"year": 2020, "month": 11})
+    assert run.state == "failed"
+    assert "green 2020-11 has no complete write in gs://nyc-taxi-dag-tests/nyc_taxi/green" in capfd.readouterr().out
