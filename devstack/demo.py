@@ -1,13 +1,15 @@
 """`./dev demo`: load a month through the real DAGs on local stand-ins, then show what landed.
 
-Starts the PostgreSQL cluster named by `.env`, serves generated months in the release's layout (this
-machine may have no internet; `--real-source` uses the real release), runs each color's DAG with
-`airflow dags test`, and prints rows per month and the audit rows. Safe to run again.
+Starts the PostgreSQL cluster named by `.env` and the GCS and BigQuery emulators, serves generated months in
+the release's layout (this machine may have no internet; `--real-source` uses the real release), runs each
+color's Postgres, GCS and BigQuery DAGs with `airflow dags test`, and prints rows per month, the audit rows,
+the objects and partitions in the bucket and the rows per partition in BigQuery. Safe to run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -21,9 +23,12 @@ from devstack.airflow_stack import airflow_environment
 from devstack.postgres_cluster import PostgresCluster
 from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
+from nyc_taxi.months import TaxiMonth
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
+GCP_PROJECT = "nyc-taxi-local"
+DEMO_BUCKET = "nyc-taxi-lake"
 # Row counts of the real files, so the demo moves a realistic volume.
 DEMO_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518}
 TASK_STARTED = re.compile(r"running task <TaskInstance: [\w-]+\.(\w+) ")
@@ -75,10 +80,10 @@ def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer
     return server
 
 
-def run_dag(dag_id: str, logical_date: str, env: dict[str, str], log_file: Path) -> bool:
-    print(f"\n==> airflow dags test {dag_id} {logical_date}   (full log: {log_file.relative_to(REPO)})")
+def run_dag(dag_id: str, arguments: list[str], env: dict[str, str], log_file: Path) -> bool:
+    print(f"\n==> airflow dags test {dag_id} {' '.join(arguments)}   (full log: {log_file.relative_to(REPO)})")
     with open(log_file, "w") as log, subprocess.Popen(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date],
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, *arguments],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     ) as airflow:
         for line in airflow.stdout:
@@ -112,11 +117,52 @@ def show_results(dsn: str, schema: str) -> None:
                   f"load {load_s:.1f} s  [{run_id}]")
 
 
+def show_gcs_and_bigquery(bucket: str, months: list[TaxiMonth], bigquery_emulator) -> None:
+    from google.cloud import storage
+
+    objects = list(storage.Client(project=GCP_PROJECT).list_blobs(bucket))
+    print(f"\nObjects in gs://{bucket}: {len(objects)}")
+    for month in months:
+        manifest = next((blob for blob in objects if blob.name.endswith(f"{month.color}/_manifests/{month.label}.json")),
+                        None)
+        partitions = {blob.name.rsplit("/", 2)[-2] for blob in objects if blob.name.startswith(f"nyc_taxi/{month.color}/")
+                      and f"/{month.label}-" in blob.name}
+        print(f"    {month}: {len(partitions)} pickup-date partitions, e.g. gs://{bucket}/nyc_taxi/{month.color}/"
+              f"{sorted(partitions)[len(partitions) // 2] if partitions else '-'}/; manifest "
+              f"{'written' if manifest else 'MISSING'}")
+    client = bigquery_emulator.client()
+    for month in months:
+        rows = list(client.query_and_wait(
+            f"SELECT {month.color[0]}pep_pickup_date AS day, COUNT(*) AS trips FROM `{GCP_PROJECT}.ny_taxi."
+            f"{month.color}_tripdata` WHERE source_month = DATE '{month.first_day}' GROUP BY 1 ORDER BY 1"))
+        print(f"\nRows per partition in BigQuery {GCP_PROJECT}.ny_taxi.{month.color}_tripdata ({month}): "
+              f"{sum(row['trips'] for row in rows):,} in {len(rows)} partitions")
+        for row in rows[:3] + ([None] if len(rows) > 6 else []) + rows[-3:] if len(rows) > 6 else rows:
+            print("    ..." if row is None else f"    {row['day']}  {row['trips']:>10,}")
+
+
+def start_gcp_emulators(env: dict[str, str]) -> list:
+    """The GCS and BigQuery emulators under .local, with the variables the DAGs need to reach them."""
+    from devstack.bigquery_emulator import BigQueryEmulator
+    from devstack.gcs_emulator import GcsEmulator
+
+    print("==> GCS and BigQuery emulators (the first start installs .venv-bigquery)")
+    gcs = GcsEmulator(LOCAL / "gcs", project=GCP_PROJECT).start()
+    gcs.create_bucket(DEMO_BUCKET)
+    bigquery = BigQueryEmulator(gcs.root, GCP_PROJECT, data_dir=LOCAL / "bigquery").start()
+    for emulator in (gcs, bigquery):
+        env.update(emulator.environment())
+        os.environ.update(emulator.environment())
+    env["AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET"] = DEMO_BUCKET
+    return [bigquery, gcs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", default="2021-01", help="YYYY-MM to load (default 2021-01)")
     parser.add_argument("--color", choices=("yellow", "green"), action="append", help="default: both")
     parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
+    parser.add_argument("--postgres-only", action="store_true", help="skip the GCS and BigQuery pipelines")
     parser.add_argument("--stop", action="store_true", help="stop the demo's PostgreSQL cluster and exit")
     args = parser.parse_args(argv)
 
@@ -140,22 +186,28 @@ def main(argv: list[str] | None = None) -> int:
         server = serve_generated_months([args.month], colors)
         env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
 
+    emulators = [] if args.postgres_only else start_gcp_emulators(env)
+    dag_runs = [(f"{color}_taxi_to_postgres", [f"{year:04d}-{month:02d}-01"]) for color in colors]
+    if not args.postgres_only:
+        dag_runs += [(f"{color}_taxi_to_gcs", [f"{year:04d}-{month:02d}-01"]) for color in colors]
+        # Run by hand, the BigQuery DAG takes its month from params; the scheduler would hand it the asset event.
+        dag_runs += [(f"{color}_taxi_gcs_to_bigquery", ["-c", json.dumps({"year": year, "month": month})])
+                     for color in colors]
     try:
         print("==> airflow db migrate (SQLite in .local/airflow)")
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        results = {
-            color: run_dag(f"{color}_taxi_to_postgres", f"{year:04d}-{month:02d}-01", env,
-                           LOCAL / "logs" / f"{color}_taxi_to_postgres.log")
-            for color in colors
-        }
+        results = {dag_id: run_dag(dag_id, arguments, env, LOCAL / "logs" / f"{dag_id}.log")
+                   for dag_id, arguments in dag_runs}
+        show_results(cluster.dsn(**login), env_file.get("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", "ny_taxi"))
+        if emulators:
+            show_gcs_and_bigquery(DEMO_BUCKET, [TaxiMonth(color, year, month) for color in colors], emulators[0])
     finally:
-        if server:
-            server.stop()
+        for running in emulators + ([server] if server else []):
+            running.stop()
 
-    show_results(cluster.dsn(**login), env_file.get("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", "ny_taxi"))
     print(f"\nPostgreSQL keeps running: psql '{cluster.dsn(**login)}'   (stop it with ./dev stop)")
-    failed = [color for color, ok in results.items() if not ok]
+    failed = [dag_id for dag_id, ok in results.items() if not ok]
     if failed:
         print(f"FAILED: {', '.join(failed)}; see .local/logs/", file=sys.stderr)
     return 1 if failed else 0

@@ -1,1 +1,1 @@
-COPY {schema}.{partition} ({columns}) FROM STDIN (FORMAT csv);
+COPY {schema}.{partition} ({columns}) FROM STDIN (FORMAT binary);

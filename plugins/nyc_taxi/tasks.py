@@ -79,11 +79,10 @@ def _postgres_connection():
 @task
 def load_month_to_postgres(cleaned: dict) -> dict:
     """Replace the month's partition in Postgres with the cleaned trips, and record the load in the audit table."""
-    import pyarrow.parquet as pq
-
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import LoadAudit, replace_month
     from nyc_taxi.settings import settings_from_airflow
+    from nyc_taxi.transform import cleaned_batches
 
     month = TaxiMonth.parse(cleaned["color"], cleaned["month"])
     audit = LoadAudit(
@@ -95,7 +94,7 @@ def load_month_to_postgres(cleaned: dict) -> dict:
         extract_seconds=cleaned["extract_seconds"],
         transform_seconds=cleaned["transform_seconds"],
     )
-    batches = pq.ParquetFile(cleaned["parquet_path"]).iter_batches()
+    batches = cleaned_batches(cleaned["parquet_path"])
     with _postgres_connection() as conn:
         rows_loaded = replace_month(conn, month, batches, audit, schema=settings_from_airflow().postgres_schema)
     return {"color": month.color, "month": month.label, "rows_expected": cleaned["rows_kept"],
@@ -137,16 +136,16 @@ def write_month_to_gcs(cleaned: dict) -> dict:
     """Publish the month as Parquet partitioned by pickup date, replacing its objects whole; emits the asset event."""
     from pathlib import Path
 
-    import pyarrow.parquet as pq
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
     from nyc_taxi.gcs import publish_month, upload_to_staging, write_month_partitions
     from nyc_taxi.settings import GCP_CONN_ID
+    from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     local_dir = Path(cleaned["parquet_path"]).parent / "gcs"
-    written = write_month_partitions(pq.ParquetFile(cleaned["parquet_path"]).iter_batches(), layout.month, local_dir)
+    written = write_month_partitions(cleaned_batches(cleaned["parquet_path"]), layout.month, local_dir)
     hook = GCSHook(gcp_conn_id=GCP_CONN_ID)
     manifest = publish_month(hook, layout, upload_to_staging(hook, layout, local_dir, written, context["run_id"]))
     for asset in context["task"].outlets:
@@ -160,17 +159,17 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     """The module's single Parquet object for the run, at `<color>/by_run_date/YYYY/MM/DD/daily-trips.parquet`."""
     from pathlib import Path
 
-    import pyarrow.parquet as pq
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
     from nyc_taxi.gcs import upload_run_date_object
     from nyc_taxi.settings import GCP_CONN_ID
+    from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     run_date = (context.get("logical_date") or context["dag_run"].run_after).date()
     uri, rows = upload_run_date_object(
-        GCSHook(gcp_conn_id=GCP_CONN_ID), pq.ParquetFile(cleaned["parquet_path"]).iter_batches(), layout,
+        GCSHook(gcp_conn_id=GCP_CONN_ID), cleaned_batches(cleaned["parquet_path"]), layout,
         Path(cleaned["parquet_path"]).with_name("daily-trips.parquet"), run_date,
     )
     return {"uri": uri, "rows": rows}

@@ -94,9 +94,10 @@ def test_a_row_postgres_rejects_mid_copy_keeps_the_previous_rows(pg_conn, pg_sch
     parquet, stats = cleaned_months[JANUARY]
     replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
     good = list(batches(parquet))
-    too_big = good[0].set_column(0, "vendor_id", pa.array([2**40] * good[0].num_rows, pa.int64()))
-    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
-        replace_month(pg_conn, JANUARY, [good[1], too_big], schema=pg_schema)
+    flags = good[0].schema.get_field_index("store_and_fwd_flag")
+    nul_in_text = good[0].set_column(flags, "store_and_fwd_flag", pa.array(["N\x00"] * good[0].num_rows))
+    with pytest.raises(psycopg.errors.CharacterNotInRepertoire):
+        replace_month(pg_conn, JANUARY, [good[1], nul_in_text], schema=pg_schema)
     assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
 
 

@@ -1,0 +1,306 @@
+"""`./dev bench`: load yellow 2021-01 (synthetic, real size) into Postgres each way, each in a process of its own,
+and print wall time, rows, rows/s and peak RSS beside the floor; also written to bench/results.md.
+
+Generates the months into .local/bench/source unless there, starts a PostgreSQL cluster in .local/bench/postgres
+(stopped at the end) and a source server laid out like the release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from bench import REPO
+from bench.measure import run_measured
+from bench.report import Result, machine, markdown_report, median_results, steps_text, text_table
+from devstack.postgres_cluster import PostgresCluster
+from devstack.source_server import SourceServer
+from devstack.synthetic_month import release_path, write_month
+
+BENCH_DIR = REPO / ".local" / "bench"
+SOURCE_ROOT = BENCH_DIR / "source"
+PYCACHE = BENCH_DIR / "pycache"
+RESULTS_FILE = REPO / "bench" / "results.md"
+DATABASE = {"user": "taxi", "password": "taxi", "dbname": "ny_taxi"}
+MONTH = "2021-01"  # yellow 2021-01 has 1,369,765 trips
+DOUBLE_MONTH = "2021-03"  # generated with twice as many, to show the peak does not grow with the month
+MONTH_ROWS = {MONTH: 1_369_765, DOUBLE_MONTH: 2 * 1_369_765}
+RAW_TABLE = "bench.yellow_trips_raw"
+TO_SQL_TABLE = "bench.yellow_taxi_data"
+OUR_TABLE = "ny_taxi.yellow_tripdata"
+AIRFLOW_DAG = "yellow_taxi_to_postgres"
+
+
+@dataclass(frozen=True)
+class Way:
+    label: str
+    way: str  # a name in bench.ways, or "airflow"
+    month: str
+    target: str  # the table whose rows count as loaded
+    slow: bool = False
+
+
+FLOOR = "floor"  # the reference of the ratio column: the cheaper floor (see bench/ways.py)
+
+
+def planned_ways(args) -> list[Way]:
+    ways = [
+        Way("floor (gzip → psycopg COPY csv)", FLOOR, MONTH, RAW_TABLE),
+        Way("floor, psql (gzip -dc | psql \\copy)", "floor-psql", MONTH, RAW_TABLE),
+        Way("Mage (read_csv, filter, to_csv, COPY)", "mage", MONTH, RAW_TABLE),
+        Way("zoomcamp week 1 (chunks + to_sql)", "zoomcamp", MONTH, TO_SQL_TABLE, slow=True),
+        Way("ours, Postgres", "ours", MONTH, OUR_TABLE),
+        Way("ours under Airflow (dags test)", "airflow", MONTH, OUR_TABLE),
+        Way("floor (gzip → psycopg COPY csv)", FLOOR, DOUBLE_MONTH, RAW_TABLE),
+        Way("ours, Postgres", "ours", DOUBLE_MONTH, OUR_TABLE),
+    ]
+    if args.skip_slow:
+        ways = [way for way in ways if not way.slow]
+    if args.only:
+        ways = [way for way in ways if way.way in args.only]
+    return ways
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="./dev bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--skip-slow", action="store_true", help="leave out the week-1 to_sql way (about a minute)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every way this many times (default 1)")
+    parser.add_argument("--only", type=lambda text: text.split(","), help="only these ways, e.g. floor,ours")
+    parser.add_argument("--profile", action="store_true", help="instead: where our way's time goes (cProfile)")
+    args = parser.parse_args(argv)
+    command = "./dev bench " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    for month, rows in MONTH_ROWS.items():
+        path = release_path(SOURCE_ROOT, "yellow", *map(int, month.split("-")))
+        if not path.exists():
+            print(f"==> generating {rows:,} synthetic yellow trips for {month} in {path.relative_to(REPO)}")
+            write_month(path, "yellow", *map(int, month.split("-")), rows)
+
+    cluster = PostgresCluster(BENCH_DIR / "postgres" / "data", free_port())
+    print(f"==> PostgreSQL in {cluster.data_dir.relative_to(REPO)} on port {cluster.port}")
+    cluster.stop()  # one left running by an interrupted run listens on another port
+    cluster.start()
+    server = SourceServer(SOURCE_ROOT).start()
+    try:
+        cluster.create_role_and_database(**DATABASE)
+        dsn = postgres_uri(cluster.port)
+        with psycopg.connect(cluster.superuser_dsn()) as conn:
+            postgres_version = conn.execute("SHOW server_version").fetchone()[0]
+        facts = machine(postgres_version)
+        ways = planned_ways(args)
+        env = child_environment(dsn, server.base_url)
+        print("==> compiling bytecode into .local/bench/pycache (not timed)")
+        compile_bytecode(env)
+        if args.profile:
+            return profile(cluster, dsn, server.base_url, env)
+        if any(way.way == "airflow" for way in ways):
+            print("==> airflow db migrate (not timed)")
+            subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rounds, dag_import_notes = [], []
+        for number in range(1, args.rounds + 1):
+            print(f"\n==> round {number} of {args.rounds}")
+            results = [measure(way, cluster, dsn, server.base_url, env) for way in ways]
+            if any(way.way == "airflow" for way in ways):
+                dag_import_notes.append(f"Run {number}: {dag_import_note(env)}")
+            results.append(Result("ours, GCS", MONTH, None, note="not built yet (issue 3)"))
+            rounds.append(results)
+            print("\n" + text_table(results))
+        if len(rounds) > 1:
+            print(f"\nMedian of {len(rounds)} runs:\n" + text_table(median_results(rounds)))
+    finally:
+        server.stop()
+        cluster.stop()
+
+    notes = [
+        "floor: Python inflating the gzip file in 1 MiB chunks into psycopg's `COPY ... FROM STDIN (FORMAT csv, "
+        "HEADER)` of a typed table, the cheaper of the two floors measured; `floor, psql` is `gzip -dc FILE | psql "
+        "-c '\\copy ...'`, whose peak is the largest process of the pipeline. Neither parses nor filters.",
+        "The floors read the file from disk; the other ways fetch it from the local source server over HTTP.",
+        "Rows loaded are counted in Postgres after each way. The floors and the to_sql way keep every row; "
+        "Mage's way drops passenger_count ≤ 0 or empty; ours also drops trip_distance ≤ 0.",
+        "Peak MB is the client process's; the Postgres server's memory is not in it.",
+        "Each process reads compiled bytecode from .local/bench/pycache (compiled before the runs, not timed).",
+        "ours, GCS: not built yet (issue 3).",
+        *dag_import_notes,
+    ]
+    RESULTS_FILE.write_text(markdown_report(command.strip(), facts, rounds, notes))
+    print(f"\nwritten to {RESULTS_FILE.relative_to(REPO)}")
+    return 0
+
+
+def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: dict) -> Result:
+    print(f"--> {way.label} [{way.month}]", flush=True)
+    reset_tables(cluster)
+    log = BENCH_DIR / "logs" / f"{way.way}-{way.month}.log"
+    if way.way == "airflow":
+        command = [sys.executable, "-m", "airflow", "dags", "test", AIRFLOW_DAG, f"{way.month}-01"]
+    else:
+        command = [
+            sys.executable, "-m", "bench.ways", way.way, "--dsn", dsn, "--base-url", base_url, "--month", way.month,
+            "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
+        ]
+    measured = run_measured(command, log, env=env)
+    rows = count_rows(dsn, way.target)
+    if measured.returncode != 0 or rows == 0:
+        print(f"    FAILED (exit {measured.returncode}, {rows} rows): see {log.relative_to(REPO)}")
+        return Result(way.label, way.month, None, note=f"failed, see {log.relative_to(REPO)}")
+    steps, note = measured.steps, ""
+    if way.way == "airflow":
+        steps = airflow_task_seconds(env)
+        note = f"the first task waits {execution_api_wait(log):.1f} s for dags test's in-process execution API"
+    elif way.way == "ours":
+        note = f"+ check_month, which the DAG runs after the load: {check_seconds(dsn, way.month, rows):.1f} s"
+    print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
+    return Result(way.label, way.month, measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
+                  floor=way.way == FLOOR)
+
+
+def profile(cluster: PostgresCluster, dsn: str, base_url: str, env: dict) -> int:
+    reset_tables(cluster)
+    out = BENCH_DIR / "logs" / "ours.prof"
+    print(f"==> profiling ours on {MONTH} (stats in {out.relative_to(REPO)})\n", flush=True)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.profile", "--dsn", dsn, "--base-url", base_url, "--month", MONTH,
+         "--work-dir", str(BENCH_DIR / "work"), "--out", str(out)],
+        env=env, stderr=subprocess.DEVNULL,
+    ).returncode
+
+
+def reset_tables(cluster: PostgresCluster) -> None:
+    """Every way starts equal: no tables of the ways before it, and nothing of theirs left to write back."""
+    with psycopg.connect(postgres_uri(cluster.port), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS ny_taxi CASCADE")
+        conn.execute("CREATE SCHEMA bench")
+        create_raw = (Path(__file__).parent / "sql" / "create_raw_trips.sql").read_text()
+        conn.execute(sql.SQL(create_raw).format(schema=sql.Identifier("bench"),
+                                                table=sql.Identifier("yellow_trips_raw")))
+    with psycopg.connect(cluster.superuser_dsn(DATABASE["dbname"]), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
+def count_rows(dsn: str, table: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
+            return 0
+        schema, name = table.split(".")
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0]
+
+
+def check_seconds(dsn: str, month: str, rows: int) -> float:
+    """Under Airflow the DAG also checks the loaded month; how long that takes, to compare like with like."""
+    from nyc_taxi.months import TaxiMonth
+    from nyc_taxi.postgres import check_month
+
+    started = time.monotonic()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        check_month(conn, TaxiMonth.parse("yellow", month), rows)
+    return time.monotonic() - started
+
+
+def execution_api_wait(log: Path) -> float:
+    """Seconds from `dags test` starting its first task to the task's first call reaching the execution API."""
+    stamps = {}
+    for line in log.read_text().splitlines():
+        for event in ("[DAG TEST] running task", "Task started"):
+            if event in line and event not in stamps and (found := re.match(r"(\S+?)Z? ", line)):
+                stamps[event] = dt.datetime.fromisoformat(found.group(1))
+    if len(stamps) < 2:
+        return float("nan")
+    return (stamps["Task started"] - stamps["[DAG TEST] running task"]).total_seconds()
+
+
+def airflow_task_seconds(env: dict) -> dict:
+    """Each task's duration in the latest run, from Airflow's metadata database."""
+    database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        run_id = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (AIRFLOW_DAG,)
+        ).fetchone()[0]
+        durations = db.execute(
+            "SELECT task_id, duration FROM task_instance WHERE dag_id = ? AND run_id = ? ORDER BY start_date",
+            (AIRFLOW_DAG, run_id),
+        ).fetchall()
+    short = {"download_month": "download", "clean_month": "transform", "load_month_to_postgres": "load",
+             "check_month_in_postgres": "check", "remove_staging_files": "cleanup"}
+    return {short.get(task, task): {"seconds": round(seconds or 0.0, 3)} for task, seconds in durations}
+
+
+def dag_import_note(env: dict) -> str:
+    result = run_measured([sys.executable, "-m", "bench.dag_import", str(REPO / "dags")],
+                          BENCH_DIR / "logs" / "dag_import.log", env=env)
+    steps = result.steps
+    if result.returncode != 0 or not steps:
+        return "DAG import timing failed, see .local/bench/logs/dag_import.log"
+    return (f"Parsing dags/ ({steps['dags']} DAGs, {steps['import_errors']} import errors) takes "
+            f"{steps['dag_files_s']:.2f} s beyond importing airflow.sdk and DagBag "
+            f"({steps['airflow_import_s']:.2f} s), "
+            f"in a fresh process.")
+
+
+def child_environment(dsn: str, base_url: str) -> dict[str, str]:
+    """The environment of every measured process: Airflow's settings as tests/conftest.py sets them, and
+    a bytecode cache of our own, so no way pays for compiling its imports."""
+    airflow_home = BENCH_DIR / "airflow"
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    from devstack.demo import read_env_file
+
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    return {
+        **inherited,
+        **read_env_file(REPO / ".env"),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
+        "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home}/airflow.db",
+        "AIRFLOW_CONN_NY_TAXI_POSTGRES": dsn,
+        "AIRFLOW_VAR_NYC_TLC_BASE_URL": base_url,
+        "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(BENCH_DIR / "work" / "airflow-staging"),
+        "AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": "ny_taxi",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+    }
+
+
+def compile_bytecode(env: dict[str, str]) -> None:
+    """Compile every module a way may import, once (a minute; seconds when up to date).
+
+    uv installs without compiling, and PYTHONDONTWRITEBYTECODE=1 in this environment keeps Python from
+    caching what it compiles: each process would otherwise spend seconds compiling pandas or Airflow.
+    """
+    import sysconfig
+
+    ours = [str(REPO / name) for name in ("plugins", "dags", "devstack", "bench")]
+    folders = [sysconfig.get_paths()["purelib"], *ours]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *folders], env=env, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def postgres_uri(port: int) -> str:
+    return f"postgresql://{DATABASE['user']}:{DATABASE['password']}@127.0.0.1:{port}/{DATABASE['dbname']}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
