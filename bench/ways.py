@@ -11,6 +11,7 @@ imports only what it uses, so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ import bench  # noqa: F401  (puts plugins/ on sys.path)
 SCHEMA = "bench"
 RAW_TABLE = f"{SCHEMA}.yellow_trips_raw"  # bench/sql/create_raw_trips.sql
 TO_SQL_TABLE = "yellow_taxi_data"  # created by pandas, as the week-1 script does
+GCS_BUCKET = "bench"  # in the GCS emulator the benchmark starts
 
 
 def floor(args) -> dict:
@@ -132,25 +134,13 @@ def zoomcamp(args) -> dict:
 def ours(args) -> dict:
     """The project's pipeline as the DAG chains its tasks: download_month_file, transform_month_file to a
     Parquet staging file, then replace_month over that file's batches; the staging files removed after."""
-    import shutil
-
     import psycopg
 
-    from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import LoadAudit, replace_month
-    from nyc_taxi.source import download_month_file
-    from nyc_taxi.transform import cleaned_batches, transform_month_file
+    from nyc_taxi.transform import cleaned_batches
 
-    month = TaxiMonth.parse("yellow", args.month)
-    url = month.source_url(args.base_url)
-    staging_dir = Path(args.work_dir) / "staging" / month.color / month.label
     steps = Steps()
-    try:
-        download = download_month_file(url, staging_dir / month.file_name)
-        steps.done("download")
-        parquet_path = download.path.with_name(month.file_name.removesuffix(".csv.gz") + ".parquet")
-        stats = transform_month_file(download.path, month.color, parquet_path, name=url)
-        steps.done("transform")
+    with downloaded_and_cleaned(args, steps) as (month, url, download, parquet_path, stats):
         audit = LoadAudit(
             run_id="bench", source_url=url, bytes_downloaded=download.bytes_downloaded, rows_read=stats.rows_read,
             rows_dropped=stats.dropped, extract_seconds=round(download.seconds, 3),
@@ -159,9 +149,72 @@ def ours(args) -> dict:
         with psycopg.connect(args.dsn, autocommit=True) as conn:
             replace_month(conn, month, cleaned_batches(parquet_path), audit)
         steps.done("load")
+    return steps.report
+
+
+def ours_gcs(args) -> dict:
+    """The GCS DAG's tasks: download and clean as above, then partitions written locally, uploaded to the
+    emulator's staging prefix and published with a manifest (write_month_to_gcs)."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.gcs import MonthLayout, publish_month, upload_to_staging, write_month_partitions
+    from nyc_taxi.transform import cleaned_batches
+
+    steps = Steps()
+    with downloaded_and_cleaned(args, steps) as (month, _, _, parquet_path, _):
+        layout = MonthLayout(GCS_BUCKET, "ours", month)
+        local_dir = parquet_path.parent / "gcs"
+        written = write_month_partitions(cleaned_batches(parquet_path), month, local_dir)
+        steps.done("partition")
+        hook = GCSHook()
+        manifest = publish_month(hook, layout, upload_to_staging(hook, layout, local_dir, written, "bench"))
+        steps.done("upload+publish")
+    steps.report["_rows"] = manifest["rows"]
+    return steps.report
+
+
+def pyarrow_gcs(args) -> dict:
+    """The one-call way: pyarrow reads the whole CSV (types inferred, no filters), adds the pickup date and
+    writes a hive-partitioned dataset straight to the emulator with `write_to_dataset`."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    from devstack.gcs_emulator import arrow_filesystem
+
+    steps = Steps()
+    trips = pa_csv.read_csv(source_file(args))
+    trips = trips.append_column("tpep_pickup_date", pc.cast(trips["tpep_pickup_datetime"], "date32"))
+    steps.done("read_csv")
+    filesystem = arrow_filesystem(os.environ["STORAGE_EMULATOR_HOST"], "bench")
+    pq.write_to_dataset(trips, f"{GCS_BUCKET}/pyarrow/yellow", partition_cols=["tpep_pickup_date"],
+                        filesystem=filesystem)
+    steps.done("write_to_dataset")
+    steps.report["_rows"] = trips.num_rows
+    return steps.report
+
+
+@contextlib.contextmanager
+def downloaded_and_cleaned(args, steps):
+    """The first two tasks of every DAG, in a staging folder removed afterwards."""
+    import shutil
+
+    from nyc_taxi.months import TaxiMonth
+    from nyc_taxi.source import download_month_file
+    from nyc_taxi.transform import transform_month_file
+
+    month = TaxiMonth.parse("yellow", args.month)
+    url = month.source_url(args.base_url)
+    staging_dir = Path(args.work_dir) / "staging" / month.color / month.label
+    try:
+        download = download_month_file(url, staging_dir / month.file_name)
+        steps.done("download")
+        parquet_path = download.path.with_name(month.file_name.removesuffix(".csv.gz") + ".parquet")
+        stats = transform_month_file(download.path, month.color, parquet_path, name=url)
+        steps.done("transform")
+        yield month, url, download, parquet_path, stats
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-    return steps.report
 
 
 class Steps:
@@ -194,6 +247,8 @@ def all_ways() -> dict:
         "mage": mage,
         "zoomcamp": zoomcamp,
         "ours": ours,
+        "ours-gcs": ours_gcs,
+        "pyarrow-gcs": pyarrow_gcs,
     }
 
 

@@ -31,8 +31,9 @@ from nyc_taxi.transform import cleaned_schema
 
 log = logging.getLogger(__name__)
 
-# Row groups of this size keep Parquet readable and the writer's buffers small (one per open pickup date).
-ROWS_PER_GROUP = 32_768
+# The writer buffers up to this many rows per open pickup date (a month has 31+ open at once, the rows
+# arriving in no order): enough for readable row groups, little enough to keep the peak flat.
+ROWS_PER_GROUP = 8_192
 
 
 class MonthNotInGcs(LookupError):
