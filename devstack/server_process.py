@@ -1,0 +1,133 @@
+"""A local server run as a child process: started in a session of its own, waited for, stopped in order.
+
+The GCS and BigQuery emulators are this, plus how to launch them and what clients need to reach them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+STOP_TIMEOUT_SECONDS = 10
+
+
+class ServerProcess:
+    """A subclass gives `_launch()` (the command and Popen options) and `_ready_url()` (200 once it serves)."""
+
+    error: type[Exception] = RuntimeError
+    start_timeout_seconds = 30
+    log_tail_lines = 30
+    log_file: Path
+    _process: subprocess.Popen[bytes] | None = None
+
+    def _launch(self) -> tuple[list[str], dict]:
+        raise NotImplementedError
+
+    def _ready_url(self) -> str:
+        raise NotImplementedError
+
+    def start(self):
+        """Start the server and wait until it answers; nothing to do if it runs."""
+        if self.is_running():
+            return self
+        command, options = self._launch()
+        with open(self.log_file, "ab") as log:
+            # A session of its own: Ctrl-C in a terminal reaches us, and we stop the server in order.
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                **options,
+            )
+        atexit.register(self.stop)
+        try:
+            wait_until_answers(self._ready_url(), self._process, self.start_timeout_seconds, self.error)
+        except self.error as error:
+            self.stop()
+            raise self.error(f"{error}\n--- last lines of {self.log_file} ---\n{self.log_tail()}") from None
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after a grace period); its data on disk stays."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), like a crash: a test's way to cut a write off mid-way."""
+        self._end(signal.SIGKILL)
+
+    def _end(self, first_signal: signal.Signals) -> None:
+        end_process(self._process, first_signal)
+        self._process = None
+        atexit.unregister(self.stop)
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log_tail(self, lines: int | None = None) -> str:
+        return file_tail(self.log_file, lines or self.log_tail_lines)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[bytes], timeout: float, error: type[Exception] = RuntimeError
+) -> None:
+    """Poll `url` until it answers 200; fail early if `process` exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise error(f"{process.args[0]} exited with code {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise error(f"{url} did not answer within {timeout} s")
+        time.sleep(0.05)
+
+
+def end_process(process: subprocess.Popen[bytes] | None, first_signal: signal.Signals) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(first_signal)
+    try:
+        process.wait(STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def file_tail(path: Path, lines: int) -> str:
+    try:
+        return "".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:])
+    except FileNotFoundError:
+        return "(no log file)\n"
+
+
+def wait_for_stop_signal() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopping.wait()
