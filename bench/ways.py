@@ -154,8 +154,9 @@ def ours(args) -> dict:
 
 def ours_gcs(args) -> dict:
     """The GCS DAG's tasks: download and clean as above, then partitions written locally, uploaded to the
-    emulator's staging prefix and published with a manifest (write_month_to_gcs)."""
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+    emulator's staging prefix and published with a manifest (write_month_to_gcs). Like `ours` with psycopg,
+    it takes the client straight from the library; the task gets the same client from GCSHook."""
+    from google.cloud import storage
 
     from nyc_taxi.gcs import MonthLayout, publish_month, upload_to_staging, write_month_partitions
     from nyc_taxi.transform import cleaned_batches
@@ -166,8 +167,8 @@ def ours_gcs(args) -> dict:
         local_dir = parquet_path.parent / "gcs"
         written = write_month_partitions(cleaned_batches(parquet_path), month, local_dir)
         steps.done("partition")
-        hook = GCSHook()
-        manifest = publish_month(hook, layout, upload_to_staging(hook, layout, local_dir, written, "bench"))
+        client = storage.Client(project="bench")
+        manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, "bench"))
         steps.done("upload+publish")
     steps.report["_rows"] = manifest["rows"]
     return steps.report

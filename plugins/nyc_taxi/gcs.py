@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # The writer buffers up to this many rows per open pickup date (a month has 31+ open at once, the rows
 # arriving in no order): enough for readable row groups, little enough to keep the peak flat.
 ROWS_PER_GROUP = 8_192
+PARQUET = "application/vnd.apache.parquet"
 
 
 class MonthNotInGcs(LookupError):
@@ -108,26 +109,28 @@ def write_month_partitions(batches: Iterable[pa.RecordBatch], month: TaxiMonth, 
     return written
 
 
-def upload_to_staging(gcs_hook, layout: MonthLayout, local_dir: Path, written: dict[str, dict], run_id: str):
-    """Upload the month's files under the run's staging prefix; {staged object name: {pickup_date, rows}}."""
+def upload_to_staging(client, layout: MonthLayout, local_dir: Path, written: dict[str, dict], run_id: str):
+    """Upload the month's files under the run's staging prefix; {staged object name: {pickup_date, rows}}.
+
+    `client` is a `google.cloud.storage.Client`; in a task, `GCSHook(gcp_conn_id).get_conn()`.
+    """
+    bucket = client.bucket(layout.bucket)
     staging = layout.staging_prefix(run_id)
     staged = {}
     for relative, info in written.items():
         name = f"{staging}/{relative}"
-        gcs_hook.upload(layout.bucket, name, filename=str(local_dir / relative), mime_type="application/octet-stream")
+        bucket.blob(name).upload_from_filename(str(local_dir / relative), content_type=PARQUET)
         staged[name] = info
     return staged
 
 
-def publish_month(gcs_hook, layout: MonthLayout, staged: dict[str, dict]) -> dict:
-    """Move a staged month into place and write its manifest; returns the manifest.
-
-    `gcs_hook` is the google provider's GCSHook (or anything with its copy/list/delete/upload methods).
-    """
+def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
+    """Move a staged month into place and write its manifest; returns the manifest."""
     started = time.monotonic()
-    bucket = layout.bucket
-    if gcs_hook.exists(bucket, layout.manifest_name):
-        gcs_hook.delete(bucket, layout.manifest_name)
+    bucket = client.bucket(layout.bucket)
+    manifest_blob = bucket.blob(layout.manifest_name)
+    if manifest_blob.exists():
+        manifest_blob.delete()
     per_date: dict[str, list[str]] = {}
     for staged_name, info in sorted(staged.items()):
         per_date.setdefault(info["pickup_date"], []).append(staged_name)
@@ -135,11 +138,11 @@ def publish_month(gcs_hook, layout: MonthLayout, staged: dict[str, dict]) -> dic
     for pickup_date, staged_names in sorted(per_date.items()):
         for index, staged_name in enumerate(staged_names):
             final_name = layout.object_name(pickup_date, index)
-            gcs_hook.copy(bucket, staged_name, bucket, final_name)
+            bucket.copy_blob(bucket.blob(staged_name), bucket, final_name)
             objects[final_name] = staged[staged_name]["rows"]
-    existing = gcs_hook.list(bucket, prefix=f"{layout.color_prefix}/{layout.partition_column}=")
-    stale = [name for name in existing if layout.is_month_object(name) and name not in objects]
-    gcs_hook.get_conn().bucket(bucket).delete_blobs(stale)
+    existing = client.list_blobs(layout.bucket, prefix=f"{layout.color_prefix}/{layout.partition_column}=")
+    stale = [blob.name for blob in existing if layout.is_month_object(blob.name) and blob.name not in objects]
+    bucket.delete_blobs(stale)
     manifest = {
         "color": layout.month.color,
         "month": layout.month.label,
@@ -147,25 +150,25 @@ def publish_month(gcs_hook, layout: MonthLayout, staged: dict[str, dict]) -> dic
         "objects": [{"uri": layout.uri(name), "rows": rows} for name, rows in objects.items()],
         "source_uri_prefix": layout.uri(f"{layout.color_prefix}/"),
     }
-    gcs_hook.upload(bucket, layout.manifest_name, data=json.dumps(manifest, indent=1),
-                    mime_type="application/json")
-    gcs_hook.get_conn().bucket(bucket).delete_blobs(list(staged))
+    manifest_blob.upload_from_string(json.dumps(manifest, indent=1), content_type="application/json")
+    bucket.delete_blobs(list(staged))
     log.info("%s: %s rows in %s objects at %s (%s stale removed) in %.1f s", layout.month, f"{manifest['rows']:,}",
              len(objects), layout.uri(layout.color_prefix), len(stale), time.monotonic() - started)
     return manifest
 
 
-def read_manifest(gcs_hook, layout: MonthLayout) -> dict:
-    if not gcs_hook.exists(layout.bucket, layout.manifest_name):
+def read_manifest(client, layout: MonthLayout) -> dict:
+    manifest_blob = client.bucket(layout.bucket).blob(layout.manifest_name)
+    if not manifest_blob.exists():
         raise MonthNotInGcs(
             f"{layout.month} has no complete write in {layout.uri(layout.color_prefix)}: "
             f"{layout.uri(layout.manifest_name)} is missing (never written, or the last write failed halfway)"
         )
-    return json.loads(gcs_hook.download(layout.bucket, layout.manifest_name))
+    return json.loads(manifest_blob.download_as_bytes())
 
 
 def upload_run_date_object(
-    gcs_hook, batches: Iterable[pa.RecordBatch], layout: MonthLayout, local_file: Path, run_date: dt.date
+    client, batches: Iterable[pa.RecordBatch], layout: MonthLayout, local_file: Path, run_date: dt.date
 ) -> tuple[str, int]:
     """The module's single, unpartitioned object of the run, named by the run's date; returns (uri, rows)."""
     rows = 0
@@ -174,5 +177,5 @@ def upload_run_date_object(
             writer.write_batch(batch)
             rows += batch.num_rows
     name = layout.run_date_object(run_date)
-    gcs_hook.upload(layout.bucket, name, filename=str(local_file), mime_type="application/octet-stream")
+    client.bucket(layout.bucket).blob(name).upload_from_filename(str(local_file), content_type=PARQUET)
     return layout.uri(name), rows

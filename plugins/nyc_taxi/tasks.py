@@ -146,8 +146,8 @@ def write_month_to_gcs(cleaned: dict) -> dict:
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     local_dir = Path(cleaned["parquet_path"]).parent / "gcs"
     written = write_month_partitions(cleaned_batches(cleaned["parquet_path"]), layout.month, local_dir)
-    hook = GCSHook(gcp_conn_id=GCP_CONN_ID)
-    manifest = publish_month(hook, layout, upload_to_staging(hook, layout, local_dir, written, context["run_id"]))
+    client = GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
+    manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, context["run_id"]))
     for asset in context["task"].outlets:
         context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
     return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
@@ -169,7 +169,7 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     run_date = (context.get("logical_date") or context["dag_run"].run_after).date()
     uri, rows = upload_run_date_object(
-        GCSHook(gcp_conn_id=GCP_CONN_ID), cleaned_batches(cleaned["parquet_path"]), layout,
+        GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), cleaned_batches(cleaned["parquet_path"]), layout,
         Path(cleaned["parquet_path"]).with_name("daily-trips.parquet"), run_date,
     )
     return {"uri": uri, "rows": rows}
@@ -215,7 +215,7 @@ def load_month_to_bigquery(month: str) -> dict:
 
     layout = _gcs_layout(get_current_context()["params"]["color"], month)
     try:
-        manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+        manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
     except MonthNotInGcs as error:
         # Retrying will not write the month: run <color>_taxi_to_gcs for it.
         raise AirflowFailException(str(error)) from error
@@ -234,6 +234,6 @@ def check_month_in_bigquery(loaded: dict) -> dict:
     from nyc_taxi.settings import GCP_CONN_ID
 
     layout = _gcs_layout(loaded["color"], loaded["month"])
-    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID), layout)
+    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
     hook, project, dataset, location = _bigquery_target()
     return check_month(hook, project, dataset, location, layout.month, manifest)

@@ -30,20 +30,21 @@ def bucket(gcp):
 
 
 @pytest.fixture
-def gcs_hook(gcp):
+def gcs_client(gcp):
+    """The storage client the DAG's tasks get from GCSHook(gcp_conn_id).get_conn()."""
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
-    return GCSHook()
+    return GCSHook().get_conn()
 
 
 @pytest.fixture
-def write(gcs_hook, tmp_path):
+def write(gcs_client, tmp_path):
     """Write a month the way the DAG does: partitions on local disk, uploaded to staging, published."""
 
     def write_month_objects(parquet, layout, run_id="run_1", batch_source=None):
         local_dir = tmp_path / run_id
         written = write_month_partitions(batch_source or pq.ParquetFile(parquet).iter_batches(4_000), layout.month,
                                          local_dir)
-        return publish_month(gcs_hook, layout, upload_to_staging(gcs_hook, layout, local_dir, written, run_id))
+        return publish_month(gcs_client, layout, upload_to_staging(gcs_client, layout, local_dir, written, run_id))
 
     return write_month_objects

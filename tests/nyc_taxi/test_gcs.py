@@ -46,64 +46,74 @@ def read_back(layout, manifest, gcs):
                                                         counts["count_all"].to_pylist())}
 
 
-def test_a_month_lands_partitioned_by_pickup_date_with_a_manifest(cleaned, bucket, gcs_hook, write, gcp):
+def test_a_month_lands_partitioned_by_pickup_date_with_a_manifest(cleaned, bucket, gcs_client, write, gcp):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
     manifest = write(cleaned[JANUARY], layout)
     assert manifest["rows"] == pq.ParquetFile(cleaned[JANUARY]).metadata.num_rows
-    assert read_manifest(gcs_hook, layout) == manifest
+    assert read_manifest(gcs_client, layout) == manifest
     table, per_day = read_back(layout, manifest, gcp)
     assert per_day == trips_per_day(cleaned[JANUARY])
     assert all(uri.startswith(f"gs://{bucket}/nyc_taxi/green/lpep_pickup_date=") for uri in
                (entry["uri"] for entry in manifest["objects"]))
     assert str(table.schema.field("lpep_pickup_datetime").type) == "timestamp[us]"
     assert str(table.schema.field("vendor_id").type) == "int64"
-    assert gcs_hook.list(bucket, prefix="nyc_taxi/_staging/") == []
+    assert list(gcs_client.list_blobs(bucket, prefix="nyc_taxi/_staging/")) == []
 
 
-def test_rewriting_a_month_leaves_identical_objects_and_other_months_alone(cleaned, bucket, gcs_hook, write, gcp):
+def test_rewriting_a_month_leaves_identical_objects_and_other_months_alone(cleaned, bucket, gcs_client, write, gcp):
     january, february = MonthLayout(bucket, "nyc_taxi", JANUARY), MonthLayout(bucket, "nyc_taxi", FEBRUARY)
     write(cleaned[JANUARY], january)
-    before = {blob.name: blob.md5_hash for blob in gcs_hook.get_conn().bucket(bucket).list_blobs()}
+    before = {blob.name: blob.md5_hash for blob in gcs_client.bucket(bucket).list_blobs()}
     write(cleaned[JANUARY], january, run_id="run_2")
-    after = {blob.name: blob.md5_hash for blob in gcs_hook.get_conn().bucket(bucket).list_blobs()}
+    after = {blob.name: blob.md5_hash for blob in gcs_client.bucket(bucket).list_blobs()}
     assert after == before
 
     write(cleaned[FEBRUARY], february)
-    assert read_back(january, read_manifest(gcs_hook, january), gcp)[1] == trips_per_day(cleaned[JANUARY])
-    assert read_back(february, read_manifest(gcs_hook, february), gcp)[1] == trips_per_day(cleaned[FEBRUARY])
+    assert read_back(january, read_manifest(gcs_client, january), gcp)[1] == trips_per_day(cleaned[JANUARY])
+    assert read_back(february, read_manifest(gcs_client, february), gcp)[1] == trips_per_day(cleaned[FEBRUARY])
 
 
-def test_objects_a_month_no_longer_produces_are_removed(cleaned, bucket, gcs_hook, write, gcp):
+def test_objects_a_month_no_longer_produces_are_removed(cleaned, bucket, gcs_client, write, gcp):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
     write(cleaned[JANUARY], layout)
     first_week = pq.read_table(cleaned[JANUARY]).filter(
         pc.less(pc.field("lpep_pickup_date"), dt.date(2021, 1, 8))).to_batches(max_chunksize=4_000)
     manifest = write(None, layout, run_id="run_2", batch_source=iter(first_week))
-    remaining = gcs_hook.list(bucket, prefix="nyc_taxi/green/lpep_pickup_date=")
+    remaining = [blob.name for blob in gcs_client.list_blobs(bucket, prefix="nyc_taxi/green/lpep_pickup_date=")]
     assert sorted(remaining) == sorted(entry["uri"].removeprefix(f"gs://{bucket}/") for entry in manifest["objects"])
     assert max(read_back(layout, manifest, gcp)[1]) < "2021-01-08"
 
 
-def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, bucket, gcs_hook, gcp, write, tmp_path):
+def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, bucket, gcs_client, gcp, write, tmp_path):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
     local_dir = tmp_path / "run_2"
     complete = write(cleaned[JANUARY], layout)
     written = write_month_partitions(batches(cleaned[JANUARY]), JANUARY, local_dir)
-    staged = upload_to_staging(gcs_hook, layout, local_dir, written, "run_2")
+    staged = upload_to_staging(gcs_client, layout, local_dir, written, "run_2")
 
     class GcsGoesDownMidCopy:
-        """The hook, with the emulator stopped after a few objects are copied into place."""
+        """The storage client, with the emulator stopped after a few objects are copied into place."""
 
         copies = 0
 
         def __getattr__(self, name):
-            return getattr(gcs_hook, name)
+            return getattr(gcs_client, name)
 
-        def copy(self, *args):
-            self.copies += 1
-            if self.copies == 5:
-                gcp.stop()
-            return gcs_hook.copy(*args)
+        def bucket(self, name):
+            real = gcs_client.bucket(name)
+            client = self
+
+            class Bucket:
+                def __getattr__(self, attribute):
+                    return getattr(real, attribute)
+
+                def copy_blob(self, *args, **kwargs):
+                    client.copies += 1
+                    if client.copies == 5:
+                        gcp.stop()
+                    return real.copy_blob(*args, **kwargs)
+
+            return Bucket()
 
     try:
         with pytest.raises(Exception):
@@ -111,18 +121,18 @@ def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, 
     finally:
         gcp.start()
     with pytest.raises(MonthNotInGcs, match="the last write failed halfway"):
-        read_manifest(gcs_hook, layout)
+        read_manifest(gcs_client, layout)
     assert write(cleaned[JANUARY], layout, run_id="run_3") == complete
 
 
-def test_a_month_never_written_completely_cannot_be_read(bucket, gcs_hook):
+def test_a_month_never_written_completely_cannot_be_read(bucket, gcs_client):
     with pytest.raises(MonthNotInGcs, match="green 2021-02 has no complete write in gs://.*/nyc_taxi/green"):
-        read_manifest(gcs_hook, MonthLayout(bucket, "nyc_taxi", FEBRUARY))
+        read_manifest(gcs_client, MonthLayout(bucket, "nyc_taxi", FEBRUARY))
 
 
-def test_the_run_date_object_holds_the_whole_month(cleaned, bucket, gcs_hook, gcp, tmp_path):
+def test_the_run_date_object_holds_the_whole_month(cleaned, bucket, gcs_client, gcp, tmp_path):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
-    uri, rows = upload_run_date_object(gcs_hook, batches(cleaned[JANUARY]), layout, tmp_path / "daily.parquet",
+    uri, rows = upload_run_date_object(gcs_client, batches(cleaned[JANUARY]), layout, tmp_path / "daily.parquet",
                                        dt.date(2021, 2, 1))
     assert uri == f"gs://{bucket}/nyc_taxi/green/by_run_date/2021/02/01/daily-trips.parquet"
     assert pq.read_table(uri.removeprefix("gs://"), filesystem=gcp.arrow_filesystem()).num_rows == rows
