@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ways = all_ways()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("way", choices=sorted(ways))
-    parser.add_argument("--dsn", required=True, help="postgresql://user:password@host:port/dbname")
+    parser.add_argument("--dsn", required=True, help="postgresql://USER:PASSWORD@127.0.0.1:PORT/DBNAME")
     parser.add_argument("--base-url", required=True, help="the source server, laid out like the release")
     parser.add_argument("--month", default="2021-01", help="the yellow month, YYYY-MM")
     parser.add_argument("--source-root", type=Path, required=True, help="the served files, read by the floors")
