@@ -24,6 +24,7 @@ from devstack.postgres_cluster import PostgresCluster
 from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
 from nyc_taxi.months import TaxiMonth
+from nyc_taxi.schema import pickup_date_column
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
@@ -133,11 +134,12 @@ def show_gcs_and_bigquery(bucket: str, months: list[TaxiMonth], bigquery_emulato
     client = bigquery_emulator.client()
     for month in months:
         rows = list(client.query_and_wait(
-            f"SELECT {month.color[0]}pep_pickup_date AS day, COUNT(*) AS trips FROM `{GCP_PROJECT}.ny_taxi."
+            f"SELECT {pickup_date_column(month.color)} AS day, COUNT(*) AS trips FROM `{GCP_PROJECT}.ny_taxi."
             f"{month.color}_tripdata` WHERE source_month = DATE '{month.first_day}' GROUP BY 1 ORDER BY 1"))
         print(f"\nRows per partition in BigQuery {GCP_PROJECT}.ny_taxi.{month.color}_tripdata ({month}): "
               f"{sum(row['trips'] for row in rows):,} in {len(rows)} partitions")
-        for row in rows[:3] + ([None] if len(rows) > 6 else []) + rows[-3:] if len(rows) > 6 else rows:
+        shown = rows if len(rows) <= 6 else [*rows[:3], None, *rows[-3:]]
+        for row in shown:
             print("    ..." if row is None else f"    {row['day']}  {row['trips']:>10,}")
 
 

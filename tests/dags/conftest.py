@@ -1,4 +1,6 @@
+import contextlib
 import gzip
+import time
 
 import pandas as pd
 import pytest
@@ -31,3 +33,39 @@ def postgres_conn_uri(postgres_dsn: str) -> str:
 
     target = conninfo_to_dict(postgres_dsn)
     return f"postgresql://{target['user']}:{target['password']}@{target['host']}:{target['port']}/{target['dbname']}"
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(postgres_cluster, postgres_dsn, source_server):
+    """Starts Airflow's api-server, scheduler and dag-processor on a metadata database of their own."""
+    from devstack.airflow_stack import AirflowStack, airflow_environment
+    from tests.conftest import SESSION_DIR, free_port
+
+    @contextlib.contextmanager
+    def start(name: str, extra_env: dict[str, str]):
+        postgres_cluster.create_role_and_database("airflow", "airflow", f"airflow_{name}")
+        env = airflow_environment(
+            SESSION_DIR / f"airflow-{name}",
+            f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{postgres_cluster.port}/airflow_{name}",
+            SESSION_DIR / f"staging-{name}",
+            {
+                "AIRFLOW_CONN_NY_TAXI_POSTGRES": postgres_conn_uri(postgres_dsn),
+                "AIRFLOW_VAR_NYC_TLC_BASE_URL": source_server.base_url,
+                **extra_env,
+            },
+        )
+        with AirflowStack(env, free_port()) as running:
+            running.metadata_dsn = postgres_cluster.dsn("airflow", "airflow", f"airflow_{name}")
+            yield running
+
+    return start
+
+
+def wait_for(condition, timeout_seconds, what):
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(3)
+    raise TimeoutError(f"gave up after {timeout_seconds} s waiting for {what}")

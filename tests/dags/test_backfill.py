@@ -5,14 +5,10 @@ and stops it afterwards. Scheduled runs are switched off (`use_job_schedule`) so
 two task slots with the release's other months while the backfill runs.
 """
 
-import time
-
 import psycopg
 import pytest
 
-from devstack.airflow_stack import AirflowStack, airflow_environment
-from tests.conftest import SESSION_DIR, free_port
-from tests.dags.conftest import postgres_conn_uri
+from tests.dags.conftest import wait_for
 
 DAG_ID = "yellow_taxi_to_postgres"
 SCHEMA = "backfill_test"
@@ -20,32 +16,10 @@ MONTHS = ["2020-01", "2020-02", "2020-03"]
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_cluster, postgres_dsn, source_server):
-    postgres_cluster.create_role_and_database("airflow", "airflow", "airflow_meta")
-    env = airflow_environment(
-        SESSION_DIR / "airflow-stack",
-        f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{postgres_cluster.port}/airflow_meta",
-        SESSION_DIR / "stack-staging",
-        {
-            "AIRFLOW_CONN_NY_TAXI_POSTGRES": postgres_conn_uri(postgres_dsn),
-            "AIRFLOW_VAR_NYC_TLC_BASE_URL": source_server.base_url,
-            "AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": SCHEMA,
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-        },
-    )
-    with AirflowStack(env, free_port()) as running:
-        running.metadata_dsn = postgres_cluster.dsn("airflow", "airflow", "airflow_meta")
+def stack(airflow_stack):
+    with airflow_stack("backfill", {"AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": SCHEMA,
+                                    "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}) as running:
         yield running
-
-
-def wait_for(condition, timeout_seconds, what):
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(3)
-    raise TimeoutError(f"gave up after {timeout_seconds} s waiting for {what}")
 
 
 def latest_backfill(stack):
