@@ -49,7 +49,7 @@ class LoadAudit:
 
 def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SCHEMA) -> None:
     with conn.transaction():
-        conn.execute(statement("lock_month"), {"lock_name": f"{schema} ddl"})
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
         conn.execute(statement("create_schema", schema=schema))
         conn.execute(statement(f"create_{color}_tripdata", schema=schema, table=table_name(color)))
         conn.execute(statement("create_load_audit", schema=schema))
@@ -59,7 +59,7 @@ def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: s
     """Create the month's partition unless it exists, in a short transaction of its own."""
     partition = partition_name(month)
     with conn.transaction():
-        conn.execute(statement("lock_month"), {"lock_name": f"{schema} ddl"})
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
         with conn.cursor(row_factory=namedtuple_row) as cursor:
             found = cursor.execute(statement("partition_exists"), {"qualified_name": f'"{schema}"."{partition}"'})
             if found.fetchone().partition_exists:
@@ -93,7 +93,7 @@ def replace_month(
     partition = partition_name(month)
     started = time.monotonic()
     with conn.transaction():
-        conn.execute(statement("lock_month"), {"lock_name": f"{schema}.{partition}"})
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema}.{partition}"})
         deleted = conn.execute(statement("delete_month", schema=schema, partition=partition)).rowcount
         rows_loaded = 0
         next_report = PROGRESS_EVERY_ROWS
