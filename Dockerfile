@@ -5,6 +5,9 @@ FROM apache/airflow:3.3.2-python3.11
 COPY requirements.txt /requirements.txt
 RUN pip install --no-cache-dir -r /requirements.txt
 
+# The staging volume mounts here; created by the airflow user, a new volume takes its ownership.
+RUN mkdir -p /opt/airflow/staging
+
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins
 COPY --chown=airflow:root include /opt/airflow/include

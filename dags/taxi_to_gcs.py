@@ -39,12 +39,14 @@ def taxi_to_gcs(color: str):
         params=month_params(color),
     )
     def write_taxi_month():
-        cleaned = clean_month(download_month())
+        downloaded = download_month()
+        cleaned = clean_month(downloaded)
         written = [
             write_month_to_gcs.override(outlets=[month_in_gcs(color)])(cleaned),
             write_run_date_object_to_gcs(cleaned),
         ]
-        written >> remove_staging_files().as_teardown()
+        # As setups, clearing a failed write after its retries re-runs the steps that make the staging files.
+        written >> remove_staging_files().as_teardown(setups=[downloaded, cleaned])
 
     return write_taxi_month()
 

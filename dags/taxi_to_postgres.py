@@ -45,9 +45,11 @@ def taxi_to_postgres(color: str):
         params=month_params(color),
     )
     def load_taxi_month():
-        cleaned = clean_month(download_month())
+        downloaded = download_month()
+        cleaned = clean_month(downloaded)
         checked = check_month_in_postgres(load_month_to_postgres(cleaned))
-        checked >> remove_staging_files().as_teardown()
+        # As setups, clearing a failed load after its retries re-runs the steps that make the staging files.
+        checked >> remove_staging_files().as_teardown(setups=[downloaded, cleaned])
 
     return load_taxi_month()
 

@@ -1,1 +1,1 @@
-"""NYC taxi trips from the DataTalksClub release into Postgres: plain functions the DAGs wire together."""
+"""NYC taxi trips from the DataTalksClub release into Postgres, GCS and BigQuery: plain functions the DAGs wire."""

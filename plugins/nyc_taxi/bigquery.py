@@ -61,11 +61,23 @@ def _run_query(hook, sql: str, month: TaxiMonth, project: str, location: str):
 def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMonth, manifest: dict) -> int:
     """Replace the month in `<dataset>.<color>_tripdata` with the objects the manifest lists; return its rows."""
     started = time.monotonic()
-    client = hook.get_client(project_id=project, location=location)
-    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
     table = trips_table(project, dataset, month.color)
     staging = table_id(project, dataset, f"{month.color}_tripdata__load_{month.year:04d}_{month.month:02d}")
+    client = hook.get_client(project_id=project, location=location)
+    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
     client.query_and_wait(sql_text(f"bigquery/create_{month.color}_tripdata").format(table=_quoted(table)))
+    try:
+        _load_and_replace(hook, project, location, month, manifest, table, staging)
+    finally:
+        client.delete_table(staging, not_found_ok=True)
+    rows = count_month(hook, project, dataset, location, month)
+    log.info("%s: %s rows in %s in %.1f s", month, f"{rows:,}", table, time.monotonic() - started)
+    return rows
+
+
+def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manifest: dict, table: str,
+                      staging: str) -> None:
+    """Load the manifest's objects into the staging table, then swap the month in from it in one transaction."""
     project_id, dataset_id, table_name = staging.split(".")
     hook.insert_job(
         configuration={"load": {
@@ -92,10 +104,6 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
         ),
         month, project, location,
     )
-    client.delete_table(staging, not_found_ok=True)
-    rows = count_month(hook, project, dataset, location, month)
-    log.info("%s: %s rows in %s in %.1f s", month, f"{rows:,}", table, time.monotonic() - started)
-    return rows
 
 
 def count_month(hook, project: str, dataset: str, location: str, month: TaxiMonth) -> int:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from nyc_taxi.months import TaxiMonth
+from nyc_taxi.months import TaxiMonth, path_safe
 from nyc_taxi.schema import pickup_date_column
 from nyc_taxi.transform import cleaned_schema
 
@@ -70,8 +70,7 @@ class MonthLayout:
         return f"{self.color_prefix}/_manifests/{self.month.label}.json"
 
     def staging_prefix(self, run_id: str) -> str:
-        safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
-        return f"{self.prefix.strip('/')}/_staging/{self.month.color}/{self.month.label}/{safe_run}"
+        return f"{self.prefix.strip('/')}/_staging/{self.month.color}/{self.month.label}/{path_safe(run_id)}"
 
     def run_date_object(self, run_date: dt.date) -> str:
         return f"{self.color_prefix}/by_run_date/{run_date:%Y/%m/%d}/daily-trips.parquet"
@@ -155,6 +154,19 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
     log.info("%s: %s rows in %s objects at %s (%s stale removed) in %.1f s", layout.month, f"{manifest['rows']:,}",
              len(objects), layout.uri(layout.color_prefix), len(stale), time.monotonic() - started)
     return manifest
+
+
+def publish_month_from_local_files(client, layout: MonthLayout, local_dir: Path, written: dict[str, dict],
+                                   run_id: str) -> dict:
+    """Upload the month's local partition files to staging and publish them; the staged objects never outlive it."""
+    try:
+        return publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, run_id))
+    finally:
+        staging = layout.staging_prefix(run_id)
+        try:
+            client.bucket(layout.bucket).delete_blobs(list(client.list_blobs(layout.bucket, prefix=f"{staging}/")))
+        except Exception as error:  # noqa: BLE001 - GCS may be what failed; the next run's staging is its own
+            log.warning("could not remove %s: %s", layout.uri(staging), error)
 
 
 def read_manifest(client, layout: MonthLayout) -> dict:

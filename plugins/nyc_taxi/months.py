@@ -68,3 +68,8 @@ def month_of_run(params: dict, logical_date: dt.datetime | None) -> TaxiMonth:
             "this run has no logical date: trigger it with params year and month, e.g. {\"year\": 2021, \"month\": 1}"
         )
     return TaxiMonth(color, logical_date.year, logical_date.month)
+
+
+def path_safe(name: str) -> str:
+    """A run id as a path or object-name part: `manual__2021-01-01T00:00:00+00:00` -> `manual__2021-01-01T00_00_00_00_00`."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -6,20 +6,36 @@ Tasks pass each other small dicts of paths and counts, never data.
 
 from __future__ import annotations
 
+import contextlib
+
 from airflow.sdk import get_current_context, task
 
 from nyc_taxi.settings import POSTGRES_CONN_ID
 
 
 def _month_and_staging_dir_of_run():
-    """The run's month, and the staging directory that only this run writes to."""
-    from nyc_taxi.months import month_of_run
+    """The run's month, and the staging directory that only this run of this DAG writes to.
+
+    The DAG id is part of it: the Postgres and the GCS DAG of a color have the same run ids for a month.
+    """
+    from nyc_taxi.months import month_of_run, path_safe
     from nyc_taxi.settings import settings_from_airflow
 
     context = get_current_context()
     month = month_of_run(context["params"], context.get("logical_date"))
-    run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in context["run_id"])
-    return month, settings_from_airflow().staging_dir / month.color / month.label / run
+    return month, settings_from_airflow().staging_dir / context["dag"].dag_id / month.label / path_safe(
+        context["run_id"])
+
+
+@contextlib.contextmanager
+def _failing_without_retries(*errors: type[Exception]):
+    """Bad data or a missing month does not get better by retrying: fail the task at once, with the message."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except errors as error:
+        raise AirflowFailException(str(error)) from error
 
 
 @task
@@ -53,11 +69,13 @@ def clean_month(downloaded: dict) -> dict:
     """Type, filter and rename the month's trips into a staging Parquet file, counting what each rule drops."""
     from pathlib import Path
 
-    from nyc_taxi.transform import transform_month_file
+    from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.transform import TransformError, transform_month_file
 
     csv_path = Path(downloaded["csv_path"])
     parquet_path = csv_path.with_name(csv_path.name.removesuffix(".csv.gz") + ".parquet")
-    stats = transform_month_file(csv_path, downloaded["color"], parquet_path, name=downloaded["source_url"])
+    with _failing_without_retries(TransformError, HeaderMismatch):
+        stats = transform_month_file(csv_path, downloaded["color"], parquet_path, name=downloaded["source_url"])
     return {
         **downloaded,
         "parquet_path": str(parquet_path),
@@ -105,11 +123,11 @@ def load_month_to_postgres(cleaned: dict) -> dict:
 def check_month_in_postgres(loaded: dict) -> dict:
     """Fail, naming the rule, if the loaded month has zero passengers or distances, unknown vendors or a wrong count."""
     from nyc_taxi.months import TaxiMonth
-    from nyc_taxi.postgres import check_month
+    from nyc_taxi.postgres import DataQualityError, check_month
     from nyc_taxi.settings import settings_from_airflow
 
     month = TaxiMonth.parse(loaded["color"], loaded["month"])
-    with _postgres_connection() as conn:
+    with _postgres_connection() as conn, _failing_without_retries(DataQualityError):
         return check_month(conn, month, loaded["rows_expected"], schema=settings_from_airflow().postgres_schema)
 
 
@@ -138,7 +156,7 @@ def write_month_to_gcs(cleaned: dict) -> dict:
 
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
-    from nyc_taxi.gcs import publish_month, upload_to_staging, write_month_partitions
+    from nyc_taxi.gcs import publish_month_from_local_files, write_month_partitions
     from nyc_taxi.settings import GCP_CONN_ID
     from nyc_taxi.transform import cleaned_batches
 
@@ -147,7 +165,7 @@ def write_month_to_gcs(cleaned: dict) -> dict:
     local_dir = Path(cleaned["parquet_path"]).parent / "gcs"
     written = write_month_partitions(cleaned_batches(cleaned["parquet_path"]), layout.month, local_dir)
     client = GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
-    manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, context["run_id"]))
+    manifest = publish_month_from_local_files(client, layout, local_dir, written, context["run_id"])
     for asset in context["task"].outlets:
         context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
     return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
@@ -167,7 +185,8 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
 
     context = get_current_context()
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
-    run_date = (context.get("logical_date") or context["dag_run"].run_after).date()
+    # A run with params and no logical date is named by its month, so two such runs never share an object.
+    run_date = context["logical_date"].date() if context.get("logical_date") else layout.month.first_day
     uri, rows = upload_run_date_object(
         GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), cleaned_batches(cleaned["parquet_path"]), layout,
         Path(cleaned["parquet_path"]).with_name("daily-trips.parquet"), run_date,
@@ -206,19 +225,12 @@ def load_month_to_bigquery(month: str) -> dict:
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
     from nyc_taxi.bigquery import replace_month
-    from nyc_taxi.gcs import read_manifest
+    from nyc_taxi.gcs import MonthNotInGcs, read_manifest
     from nyc_taxi.settings import GCP_CONN_ID
 
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from nyc_taxi.gcs import MonthNotInGcs
-
     layout = _gcs_layout(get_current_context()["params"]["color"], month)
-    try:
+    with _failing_without_retries(MonthNotInGcs):  # run <color>_taxi_to_gcs for the month
         manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
-    except MonthNotInGcs as error:
-        # Retrying will not write the month: run <color>_taxi_to_gcs for it.
-        raise AirflowFailException(str(error)) from error
     hook, project, dataset, location = _bigquery_target()
     rows = replace_month(hook, project, dataset, location, layout.month, manifest)
     return {"color": layout.month.color, "month": month, "rows": rows}
@@ -229,11 +241,12 @@ def check_month_in_bigquery(loaded: dict) -> dict:
     """Fail, naming the dates, unless the month's rows per pickup date in BigQuery equal those in GCS."""
     from airflow.providers.google.cloud.hooks.gcs import GCSHook
 
-    from nyc_taxi.bigquery import check_month
+    from nyc_taxi.bigquery import BigQueryCheckFailed, check_month
     from nyc_taxi.gcs import read_manifest
     from nyc_taxi.settings import GCP_CONN_ID
 
     layout = _gcs_layout(loaded["color"], loaded["month"])
     manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
     hook, project, dataset, location = _bigquery_target()
-    return check_month(hook, project, dataset, location, layout.month, manifest)
+    with _failing_without_retries(BigQueryCheckFailed):
+        return check_month(hook, project, dataset, location, layout.month, manifest)
