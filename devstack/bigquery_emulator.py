@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devstack.gcs_emulator import google_cloud_connection
-from devstack.server_process import ServerProcess, free_port, wait_for_stop_signal
+from devstack.server_process import ServerProcess, free_port
 
 if TYPE_CHECKING:
     from google.cloud import bigquery, bigquery_storage_v1
@@ -293,13 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     print(f"# local-bigquery on {emulator.endpoint} (gRPC {emulator.grpc_address}), tables in {emulator.data_dir}")
-    for name, value in emulator.environment().items():
-        print(f"export {name}='{value}'", flush=True)
-    try:
-        wait_for_stop_signal()
-    finally:
-        emulator.stop()
-    return 0
+    return emulator.serve_until_stopped()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devstack.server_process import ServerProcess, free_port, wait_for_stop_signal
+from devstack.server_process import ServerProcess, free_port
 
 if TYPE_CHECKING:
     from pyarrow.fs import GcsFileSystem
@@ -149,13 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     print(f"# fake-gcs-server on {emulator.endpoint}, data in {emulator.root}; Ctrl-C stops it", flush=True)
-    for name, value in emulator.environment().items():
-        print(f"export {name}='{value}'", flush=True)
-    try:
-        wait_for_stop_signal()
-    finally:
-        emulator.stop()
-    return 0
+    return emulator.serve_until_stopped()
 
 
 if __name__ == "__main__":

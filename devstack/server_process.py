@@ -70,6 +70,16 @@ class ServerProcess:
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def serve_until_stopped(self) -> int:
+        """For a CLI: print what clients need as `export` lines, then run until Ctrl-C or SIGTERM."""
+        for name, value in self.environment().items():
+            print(f"export {name}='{value}'", flush=True)
+        try:
+            wait_for_stop_signal()
+        finally:
+            self.stop()
+        return 0
+
     def log_tail(self, lines: int | None = None) -> str:
         return file_tail(self.log_file, lines or self.log_tail_lines)
 
