@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from bench.report import Result, machine, markdown_report, median_results, steps
 from bench.ways import GCS_BUCKET
 from devstack.gcs_emulator import GcsEmulator
 from devstack.postgres_cluster import PostgresCluster
+from devstack.server_process import free_port
 from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
 
@@ -263,28 +262,27 @@ def dag_import_note(env: dict) -> str:
 
 
 def child_environment(dsn: str, base_url: str) -> dict[str, str]:
-    """The environment of every measured process: Airflow's settings as tests/conftest.py sets them, and
-    a bytecode cache of our own, so no way pays for compiling its imports."""
-    airflow_home = BENCH_DIR / "airflow"
-    airflow_home.mkdir(parents=True, exist_ok=True)
+    """The environment of every measured process: Airflow's settings as the demo and the tests set them,
+    the deployment's `.env`, and a bytecode cache of our own, so no way pays for compiling its imports."""
+    from devstack.airflow_stack import airflow_environment
     from devstack.demo import read_env_file
 
-    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    return {
-        **inherited,
-        **read_env_file(REPO / ".env"),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
-        "PYTHONPYCACHEPREFIX": str(PYCACHE),
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home}/airflow.db",
-        "AIRFLOW_CONN_NY_TAXI_POSTGRES": dsn,
-        "AIRFLOW_VAR_NYC_TLC_BASE_URL": base_url,
-        "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(BENCH_DIR / "work" / "airflow-staging"),
-        "AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": "ny_taxi",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
-    }
+    airflow_home = BENCH_DIR / "airflow"
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    env = airflow_environment(
+        airflow_home,
+        f"sqlite:///{airflow_home}/airflow.db",
+        BENCH_DIR / "work" / "airflow-staging",
+        {
+            **read_env_file(REPO / ".env"),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
+            "AIRFLOW_CONN_NY_TAXI_POSTGRES": dsn,
+            "AIRFLOW_VAR_NYC_TLC_BASE_URL": base_url,
+            "AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": "ny_taxi",
+        },
+    )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def compile_bytecode(env: dict[str, str]) -> None:
@@ -303,12 +301,6 @@ def compile_bytecode(env: dict[str, str]) -> None:
 
 def postgres_uri(port: int) -> str:
     return f"postgresql://{DATABASE['user']}:{DATABASE['password']}@127.0.0.1:{port}/{DATABASE['dbname']}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

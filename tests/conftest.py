@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,28 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from devstack.airflow_stack import airflow_environment
+from devstack.server_process import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="nyc-taxi-tests-"))
 SESSION_DIR.chmod(0o755)  # the postgres OS user must reach its data directory below
 
-AIRFLOW_ENV = {
-    "AIRFLOW_HOME": str(SESSION_DIR / "airflow"),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{SESSION_DIR}/airflow/airflow.db",
-    "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(SESSION_DIR / "staging"),
-}
-os.environ.update(AIRFLOW_ENV)
+os.environ.update(airflow_environment(
+    SESSION_DIR / "airflow", f"sqlite:///{SESSION_DIR}/airflow/airflow.db", SESSION_DIR / "staging"
+))
 (SESSION_DIR / "airflow").mkdir()
 
 DATABASE = {"user": "taxi", "password": "taxi", "dbname": "ny_taxi"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

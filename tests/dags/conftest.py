@@ -39,7 +39,8 @@ def postgres_conn_uri(postgres_dsn: str) -> str:
 def airflow_stack(postgres_cluster, postgres_dsn, source_server):
     """Starts Airflow's api-server, scheduler and dag-processor on a metadata database of their own."""
     from devstack.airflow_stack import AirflowStack, airflow_environment
-    from tests.conftest import SESSION_DIR, free_port
+    from devstack.server_process import free_port
+    from tests.conftest import SESSION_DIR
 
     @contextlib.contextmanager
     def start(name: str, extra_env: dict[str, str]):

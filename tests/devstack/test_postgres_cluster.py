@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -12,15 +11,10 @@ import psycopg
 import pytest
 
 from devstack.postgres_cluster import PostgresCluster, PostgresClusterError
+from devstack.server_process import free_port
 
 BIN_DIR = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 pytestmark = pytest.mark.skipif(not (BIN_DIR / "initdb").exists(), reason=f"no PostgreSQL binaries in {BIN_DIR}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

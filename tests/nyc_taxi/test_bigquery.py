@@ -1,12 +1,17 @@
 import pyarrow.parquet as pq
 import pytest
-
-from devstack.synthetic_month import write_month
-from nyc_taxi.bigquery import BigQueryCheckFailed, check_month, replace_month, rows_per_partition, table_id
+from nyc_taxi.bigquery import (
+    BigQueryCheckFailed,
+    check_month,
+    replace_month,
+    rows_per_partition,
+    table_id,
+)
 from nyc_taxi.gcs import MonthLayout
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.transform import transform_month_file
+
 from tests.conftest import GCP_PROJECT
+from tests.nyc_taxi.trip_files import cleaned_synthetic_month
 
 MONTHS = (TaxiMonth("yellow", 2021, 1), TaxiMonth("yellow", 2021, 2))
 LOCATION = "US"
@@ -15,12 +20,8 @@ LOCATION = "US"
 @pytest.fixture(scope="module")
 def cleaned(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cleaned")
-    parquet = {}
-    for month, rows in zip(MONTHS, (12_000, 7_000)):
-        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows, seed=7)
-        parquet[month] = folder / f"{month.label}.parquet"
-        transform_month_file(source, month.color, parquet[month])
-    return parquet
+    months = zip(MONTHS, (12_000, 7_000))
+    return {month: cleaned_synthetic_month(folder, month, rows, seed=7)[0] for month, rows in months}
 
 
 @pytest.fixture

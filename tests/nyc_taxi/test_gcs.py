@@ -4,12 +4,18 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-
-from devstack.synthetic_month import write_month
-from nyc_taxi.gcs import MonthLayout, MonthNotInGcs, publish_month, read_manifest
-from nyc_taxi.gcs import upload_run_date_object, upload_to_staging, write_month_partitions
+from nyc_taxi.gcs import (
+    MonthLayout,
+    MonthNotInGcs,
+    publish_month,
+    read_manifest,
+    upload_run_date_object,
+    upload_to_staging,
+    write_month_partitions,
+)
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.transform import transform_month_file
+
+from tests.nyc_taxi.trip_files import cleaned_synthetic_month
 
 JANUARY = TaxiMonth("green", 2021, 1)
 FEBRUARY = TaxiMonth("green", 2021, 2)
@@ -18,12 +24,8 @@ FEBRUARY = TaxiMonth("green", 2021, 2)
 @pytest.fixture(scope="module")
 def cleaned(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cleaned")
-    parquet = {}
-    for month, rows in ((JANUARY, 15_000), (FEBRUARY, 9_000)):
-        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows)
-        parquet[month] = folder / f"{month.label}.parquet"
-        transform_month_file(source, month.color, parquet[month])
-    return parquet
+    months = ((JANUARY, 15_000), (FEBRUARY, 9_000))
+    return {month: cleaned_synthetic_month(folder, month, rows)[0] for month, rows in months}
 
 
 def batches(parquet):

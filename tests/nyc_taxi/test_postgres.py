@@ -2,11 +2,10 @@ import threading
 
 import pyarrow.parquet as pq
 import pytest
-
-from devstack.synthetic_month import write_month
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, replace_month
-from nyc_taxi.transform import transform_month_file
+
+from tests.nyc_taxi.trip_files import cleaned_synthetic_month
 
 JANUARY = TaxiMonth("yellow", 2021, 1)
 FEBRUARY = TaxiMonth("yellow", 2021, 2)
@@ -16,12 +15,8 @@ FEBRUARY = TaxiMonth("yellow", 2021, 2)
 def cleaned_months(tmp_path_factory):
     """Cleaned Parquet for January (20k trips read) and February (12k), as the transform step leaves them."""
     folder = tmp_path_factory.mktemp("cleaned")
-    cleaned = {}
-    for month, rows in ((JANUARY, 20_000), (FEBRUARY, 12_000)):
-        source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows)
-        parquet = folder / f"{month.label}.parquet"
-        cleaned[month] = (parquet, transform_month_file(source, month.color, parquet))
-    return cleaned
+    months = ((JANUARY, 20_000), (FEBRUARY, 12_000))
+    return {month: cleaned_synthetic_month(folder, month, rows) for month, rows in months}
 
 
 def batches(parquet, batch_size=4_000):
@@ -158,7 +153,8 @@ def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds
     import psycopg
 
     from devstack.postgres_cluster import PostgresCluster
-    from tests.conftest import SESSION_DIR, free_port
+    from devstack.server_process import free_port
+    from tests.conftest import SESSION_DIR
 
     parquet, stats = cleaned_months[JANUARY]
     cluster = PostgresCluster(SESSION_DIR / "crashing" / "data", free_port()).start()

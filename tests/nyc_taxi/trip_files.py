@@ -35,3 +35,13 @@ def write_trip_file(path: Path, color: str, trips: list[dict], header: list[str]
     lines = [",".join(header)] + [",".join(row.get(column, "") for column in header) for row in trips]
     path.write_bytes(gzip.compress((line_end.join(lines) + line_end).encode()))
     return path
+
+
+def cleaned_synthetic_month(folder: Path, month, rows: int, seed: int = 0):
+    """A generated release file for `month`, cleaned to Parquet as the transform step leaves it: (parquet, stats)."""
+    from devstack.synthetic_month import write_month
+    from nyc_taxi.transform import transform_month_file
+
+    source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows, seed=seed)
+    parquet = folder / f"{month.label}.parquet"
+    return parquet, transform_month_file(source, month.color, parquet)
