@@ -17,7 +17,8 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 # arriving in no order): enough for readable row groups, little enough to keep the peak flat.
 ROWS_PER_GROUP = 8_192
 PARQUET = "application/vnd.apache.parquet"
+# A month is 28-31 small objects: uploads, copies and deletes go a few at a time, as google-cloud-storage's
+# transfer_manager does, instead of one round trip after another.
+PARALLEL_REQUESTS = 8
 
 
 class MonthNotInGcs(LookupError):
@@ -113,13 +117,18 @@ def upload_to_staging(client, layout: MonthLayout, local_dir: Path, written: dic
 
     `client` is a `google.cloud.storage.Client`; in a task, `GCSHook(gcp_conn_id).get_conn()`.
     """
+    from google.cloud.storage import transfer_manager
+
     bucket = client.bucket(layout.bucket)
     staging = layout.staging_prefix(run_id)
-    staged = {}
-    for relative, info in written.items():
-        name = f"{staging}/{relative}"
-        bucket.blob(name).upload_from_filename(str(local_dir / relative), content_type=PARQUET)
-        staged[name] = info
+    staged = {f"{staging}/{relative}": info for relative, info in written.items()}
+    transfer_manager.upload_many(
+        [(str(local_dir / relative), bucket.blob(f"{staging}/{relative}")) for relative in written],
+        upload_kwargs={"content_type": PARQUET},
+        worker_type=transfer_manager.THREAD,
+        max_workers=PARALLEL_REQUESTS,
+        raise_exception=True,
+    )
     return staged
 
 
@@ -133,15 +142,17 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
     per_date: dict[str, list[str]] = {}
     for staged_name, info in sorted(staged.items()):
         per_date.setdefault(info["pickup_date"], []).append(staged_name)
-    objects = {}
-    for pickup_date, staged_names in sorted(per_date.items()):
-        for index, staged_name in enumerate(staged_names):
-            final_name = layout.object_name(pickup_date, index)
-            bucket.copy_blob(bucket.blob(staged_name), bucket, final_name)
-            objects[final_name] = staged[staged_name]["rows"]
+    final_names = {
+        staged_name: layout.object_name(pickup_date, index)
+        for pickup_date, staged_names in sorted(per_date.items())
+        for index, staged_name in enumerate(staged_names)
+    }
+    _in_parallel(lambda staged_name: bucket.copy_blob(bucket.blob(staged_name), bucket, final_names[staged_name]),
+                 final_names)
+    objects = {final_name: staged[staged_name]["rows"] for staged_name, final_name in final_names.items()}
     existing = client.list_blobs(layout.bucket, prefix=f"{layout.color_prefix}/{layout.partition_column}=")
     stale = [blob.name for blob in existing if layout.is_month_object(blob.name) and blob.name not in objects]
-    bucket.delete_blobs(stale)
+    _delete(bucket, stale)
     manifest = {
         "color": layout.month.color,
         "month": layout.month.label,
@@ -150,7 +161,7 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
         "source_uri_prefix": layout.uri(f"{layout.color_prefix}/"),
     }
     manifest_blob.upload_from_string(json.dumps(manifest, indent=1), content_type="application/json")
-    bucket.delete_blobs(list(staged))
+    _delete(bucket, staged)
     log.info("%s: %s rows in %s objects at %s (%s stale removed) in %.1f s", layout.month, f"{manifest['rows']:,}",
              len(objects), layout.uri(layout.color_prefix), len(stale), time.monotonic() - started)
     return manifest
@@ -164,9 +175,21 @@ def publish_month_from_local_files(client, layout: MonthLayout, local_dir: Path,
     finally:
         staging = layout.staging_prefix(run_id)
         try:
-            client.bucket(layout.bucket).delete_blobs(list(client.list_blobs(layout.bucket, prefix=f"{staging}/")))
+            _delete(client.bucket(layout.bucket), [blob.name for blob in client.list_blobs(layout.bucket,
+                                                                                             prefix=f"{staging}/")])
         except Exception as error:  # noqa: BLE001 - GCS may be what failed; the next run's staging is its own
             log.warning("could not remove %s: %s", layout.uri(staging), error)
+
+
+def _in_parallel(request: Callable[[str], object], names: Iterable[str]) -> None:
+    """One request per object name, a few at a time; the first failure is raised once all have ended."""
+    with ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+        for _ in pool.map(request, names):
+            pass
+
+
+def _delete(bucket, names: Iterable[str]) -> None:
+    _in_parallel(lambda name: bucket.blob(name).delete(), names)
 
 
 def read_manifest(client, layout: MonthLayout) -> dict:
