@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param
 
 from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
+
+# Environment variables, read when a DAG file is parsed (no database call): narrow catchup to these months.
+SCHEDULE_START_ENV = "NYC_TAXI_SCHEDULE_START"
+SCHEDULE_END_ENV = "NYC_TAXI_SCHEDULE_END"
 
 DEFAULT_ARGS = {
     "retries": 2,
@@ -16,16 +22,42 @@ DEFAULT_ARGS = {
 }
 
 
-def monthly_schedule() -> dict:
-    """Monthly runs over the months the release publishes; the run due on 1 February loads January."""
+def monthly_schedule(environ: Mapping[str, str] = os.environ) -> dict:
+    """Monthly runs over the scheduled months; the run due on 1 February loads January."""
+    first, last = scheduled_months(environ)
     return {
         "schedule": CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-        "start_date": pendulum.datetime(FIRST_MONTH.year, FIRST_MONTH.month, 1, tz="UTC"),
-        "end_date": pendulum.datetime(LAST_MONTH.year, LAST_MONTH.month, 1, tz="UTC"),
+        "start_date": pendulum.datetime(first.year, first.month, 1, tz="UTC"),
+        "end_date": pendulum.datetime(last.year, last.month, 1, tz="UTC"),
         "catchup": True,
         # A month's load keeps a core busy; two at once fill a 2-core machine.
         "max_active_runs": 2,
     }
+
+
+def scheduled_months(environ: Mapping[str, str] = os.environ) -> tuple[dt.date, dt.date]:
+    """The first and last month that catchup runs: every month the release publishes, unless narrowed by
+    `NYC_TAXI_SCHEDULE_START` and `NYC_TAXI_SCHEDULE_END` (YYYY-MM)."""
+    first = _month_from_environment(environ, SCHEDULE_START_ENV, FIRST_MONTH)
+    last = _month_from_environment(environ, SCHEDULE_END_ENV, LAST_MONTH)
+    if first > last:
+        raise ValueError(f"{SCHEDULE_START_ENV}={first:%Y-%m} is after {SCHEDULE_END_ENV}={last:%Y-%m}")
+    return first, last
+
+
+def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.date) -> dt.date:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        month = dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a month: write YYYY-MM, e.g. 2021-01") from None
+    if not FIRST_MONTH <= month <= LAST_MONTH:
+        raise ValueError(
+            f"{name}={value} is outside the months the release publishes, {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}"
+        )
+    return month
 
 
 def month_params(color: str) -> dict:
