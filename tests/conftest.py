@@ -130,4 +130,7 @@ def airflow_db():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+    if exitstatus == 0:
+        shutil.rmtree(SESSION_DIR, ignore_errors=True)
+    else:
+        print(f"\nKept {SESSION_DIR} for its logs (Airflow homes, servers); remove it when done.")
