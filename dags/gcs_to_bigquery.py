@@ -2,13 +2,16 @@
 ### NYC taxi trips, GCS → BigQuery
 
 One DAG per taxi color, started by the asset `<color>_taxi_trips_in_gcs` each time `<color>_taxi_to_gcs` has
-written a month (several months, if several landed meanwhile). Each month is loaded from the objects its GCS
-manifest lists into `<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location,
-replacing that month only; then its rows per pickup date are checked against GCS.
+written a month. A run loads every month whose latest GCS write BigQuery does not hold yet (the table
+`<dataset>.load_audit` records which write each month came from), so months written while a run was busy
+are loaded by the next. Each month is loaded from the objects its GCS manifest lists into
+`<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location, replacing that
+month only; then its rows per pickup date are checked against GCS.
 
-Run it by hand for one month with the params `year` and `month`. Project, dataset and location come from the
-Variables `nyc_taxi_bigquery_project` (default: the connection's project), `nyc_taxi_bigquery_dataset` and
-`nyc_taxi_bigquery_location`; credentials from the connection `google_cloud_default`.
+Trigger it with no params to bring BigQuery up to date with GCS, or with `year` and `month` to reload one month.
+Project, dataset and location come from the Variables `nyc_taxi_bigquery_project` (default: the connection's
+project), `nyc_taxi_bigquery_dataset` and `nyc_taxi_bigquery_location`; credentials from the connection
+`google_cloud_default`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from airflow.sdk import dag
 
 from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs, month_params
 from nyc_taxi.months import TAXI_COLORS
-from nyc_taxi.tasks import check_month_in_bigquery, load_month_to_bigquery, months_landed_in_gcs
+from nyc_taxi.tasks import check_month_in_bigquery, load_month_to_bigquery, months_to_load_into_bigquery
 
 
 def gcs_to_bigquery(color: str):
@@ -35,7 +38,7 @@ def gcs_to_bigquery(color: str):
         params=month_params(color),
     )
     def load_taxi_months():
-        loaded = load_month_to_bigquery.expand(month=months_landed_in_gcs())
+        loaded = load_month_to_bigquery.expand(month=months_to_load_into_bigquery())
         check_month_in_bigquery.expand(loaded=loaded)
 
     return load_taxi_months()

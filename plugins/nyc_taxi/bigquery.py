@@ -1,5 +1,7 @@
 """Load a month from its GCS manifest into BigQuery: one table per color, partitioned by pickup date, clustered
-by pickup location, the month replaced in one transaction (delete by source month, then insert).
+by pickup location, the month replaced in one transaction (delete by source month, then insert). The same
+transaction records in `<dataset>.load_audit` which write of the manifest the month came from, so the months
+GCS holds newer than BigQuery can be told (`months_to_load`).
 
 Loads go through the google provider's BigQueryHook; load jobs only, since BigQuery reads the objects a
 manifest lists and nothing else.
@@ -41,21 +43,16 @@ def trips_table(project: str, dataset: str, color: str) -> str:
     return table_id(project, dataset, f"{color}_tripdata")
 
 
+def audit_table(project: str, dataset: str) -> str:
+    return table_id(project, dataset, "load_audit")
+
+
 def _quoted(full_id: str) -> str:
     return f"`{full_id}`"
 
 
-def _month_parameter(month: TaxiMonth) -> list[dict]:
-    return [{"name": "source_month", "parameterType": {"type": "DATE"},
-             "parameterValue": {"value": month.first_day.isoformat()}}]
-
-
-def _run_query(hook, sql: str, month: TaxiMonth, project: str, location: str):
-    return hook.insert_job(
-        configuration={"query": {"query": sql, "useLegacySql": False, "queryParameters": _month_parameter(month)}},
-        project_id=project,
-        location=location,
-    )
+def _parameter(name: str, kind: str, value) -> dict:
+    return {"name": name, "parameterType": {"type": kind}, "parameterValue": {"value": str(value)}}
 
 
 def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMonth, manifest: dict) -> int:
@@ -66,8 +63,10 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
     client = hook.get_client(project_id=project, location=location)
     client.create_dataset(f"{project}.{dataset}", exists_ok=True)
     client.query_and_wait(sql_text(f"bigquery/create_{month.color}_tripdata").format(table=_quoted(table)))
+    audit = audit_table(project, dataset)
+    client.query_and_wait(sql_text("bigquery/create_load_audit").format(table=_quoted(audit)))
     try:
-        _load_and_replace(hook, project, location, month, manifest, table, staging)
+        _load_and_replace(hook, project, location, month, manifest, table, staging, audit)
     finally:
         client.delete_table(staging, not_found_ok=True)
     rows = count_month(hook, project, dataset, location, month)
@@ -76,7 +75,7 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
 
 
 def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manifest: dict, table: str,
-                      staging: str) -> None:
+                      staging: str, audit: str) -> None:
     """Load the manifest's objects into the staging table, then swap the month in from it in one transaction."""
     project_id, dataset_id, table_name = staging.split(".")
     hook.insert_job(
@@ -94,16 +93,42 @@ def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manif
     date_column = pickup_date_column(month.color)
     select_list = [f"CAST({c.name} AS {_TARGET_TYPE[c.kind]}) AS {c.name}" for c in columns]
     select_list.append(f"CAST({date_column} AS DATE) AS {date_column}")
-    _run_query(
-        hook,
-        sql_text("bigquery/replace_month").format(
-            table=_quoted(table),
-            staging_table=_quoted(staging),
-            columns=", ".join([c.name for c in columns] + [date_column]),
-            select_list=",\n       ".join(select_list),
-        ),
-        month, project, location,
+    sql = sql_text("bigquery/replace_month").format(
+        table=_quoted(table),
+        staging_table=_quoted(staging),
+        audit_table=_quoted(audit),
+        columns=", ".join([c.name for c in columns] + [date_column]),
+        select_list=",\n       ".join(select_list),
     )
+    parameters = [
+        _parameter("source_month", "DATE", month.first_day.isoformat()),
+        _parameter("color", "STRING", month.color),
+        _parameter("manifest_generation", "INT64", manifest["generation"]),
+    ]
+    hook.insert_job(
+        configuration={"query": {"query": sql, "useLegacySql": False, "queryParameters": parameters}},
+        project_id=project,
+        location=location,
+    )
+
+
+def loaded_manifest_generations(hook, project: str, dataset: str, location: str, color: str) -> dict[str, int]:
+    """{month label: generation of the GCS manifest it was loaded from} for the months of the color in BigQuery."""
+    from google.api_core.exceptions import NotFound
+    from google.cloud import bigquery
+
+    sql = sql_text("bigquery/loaded_manifests").format(audit_table=_quoted(audit_table(project, dataset)))
+    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("color", "STRING", color)])
+    try:
+        rows = hook.get_client(project_id=project, location=location).query_and_wait(sql, job_config=config)
+        return {f"{row['source_month']:%Y-%m}": row["manifest_generation"] for row in rows}
+    except NotFound:  # nothing loaded into this dataset yet
+        return {}
+
+
+def months_to_load(in_gcs: dict[str, int], in_bigquery: dict[str, int]) -> list[str]:
+    """The months whose latest GCS write BigQuery does not hold: never loaded, or written again since."""
+    return sorted(month for month, generation in in_gcs.items() if in_bigquery.get(month) != generation)
 
 
 def count_month(hook, project: str, dataset: str, location: str, month: TaxiMonth) -> int:

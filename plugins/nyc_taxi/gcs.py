@@ -45,6 +45,14 @@ class MonthNotInGcs(LookupError):
     """The month has no manifest: it was never written, or its last write did not finish."""
 
 
+def color_prefix(prefix: str, color: str) -> str:
+    return f"{prefix.strip('/')}/{color}"
+
+
+def manifests_prefix(prefix: str, color: str) -> str:
+    return f"{color_prefix(prefix, color)}/_manifests/"
+
+
 @dataclass(frozen=True)
 class MonthLayout:
     """Where one month's objects live in the bucket."""
@@ -55,7 +63,7 @@ class MonthLayout:
 
     @property
     def color_prefix(self) -> str:
-        return f"{self.prefix.strip('/')}/{self.month.color}"
+        return color_prefix(self.prefix, self.month.color)
 
     @property
     def partition_column(self) -> str:
@@ -71,7 +79,7 @@ class MonthLayout:
 
     @property
     def manifest_name(self) -> str:
-        return f"{self.color_prefix}/_manifests/{self.month.label}.json"
+        return f"{manifests_prefix(self.prefix, self.month.color)}{self.month.label}.json"
 
     def staging_prefix(self, run_id: str) -> str:
         return f"{self.prefix.strip('/')}/_staging/{self.month.color}/{self.month.label}/{path_safe(run_id)}"
@@ -133,7 +141,7 @@ def upload_to_staging(client, layout: MonthLayout, local_dir: Path, written: dic
 
 
 def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
-    """Move a staged month into place and write its manifest; returns the manifest."""
+    """Move a staged month into place and write its manifest; returns the manifest, with its GCS generation."""
     started = time.monotonic()
     bucket = client.bucket(layout.bucket)
     manifest_blob = bucket.blob(layout.manifest_name)
@@ -161,6 +169,7 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
         "source_uri_prefix": layout.uri(f"{layout.color_prefix}/"),
     }
     manifest_blob.upload_from_string(json.dumps(manifest, indent=1), content_type="application/json")
+    manifest["generation"] = manifest_blob.generation
     _delete(bucket, staged)
     log.info("%s: %s rows in %s objects at %s (%s stale removed) in %.1f s", layout.month, f"{manifest['rows']:,}",
              len(objects), layout.uri(layout.color_prefix), len(stale), time.monotonic() - started)
@@ -193,13 +202,22 @@ def _delete(bucket, names: Iterable[str]) -> None:
 
 
 def read_manifest(client, layout: MonthLayout) -> dict:
-    manifest_blob = client.bucket(layout.bucket).blob(layout.manifest_name)
-    if not manifest_blob.exists():
+    """The month's manifest, with its `generation`: GCS numbers every write of an object anew."""
+    manifest_blob = client.bucket(layout.bucket).get_blob(layout.manifest_name)
+    if manifest_blob is None:
         raise MonthNotInGcs(
             f"{layout.month} has no complete write in {layout.uri(layout.color_prefix)}: "
             f"{layout.uri(layout.manifest_name)} is missing (never written, or the last write failed halfway)"
         )
-    return json.loads(manifest_blob.download_as_bytes())
+    # The blob names its generation, so this reads that write even if another replaces it meanwhile.
+    return {**json.loads(manifest_blob.download_as_bytes()), "generation": manifest_blob.generation}
+
+
+def manifest_generations(client, bucket: str, prefix: str, color: str) -> dict[str, int]:
+    """{month label: generation of its manifest} for every month of the color completely written to GCS."""
+    folder = manifests_prefix(prefix, color)
+    return {blob.name.removeprefix(folder).removesuffix(".json"): blob.generation
+            for blob in client.list_blobs(bucket, prefix=folder) if blob.name.endswith(".json")}
 
 
 def upload_run_date_object(

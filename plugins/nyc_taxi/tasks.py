@@ -195,18 +195,35 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
 
 
 @task
-def months_landed_in_gcs() -> list[str]:
-    """The months to load: those named by the GCS asset events that triggered the run, or the params' month."""
+def months_to_load_into_bigquery() -> list[str]:
+    """The params' month on a run given one; otherwise every month whose latest GCS write BigQuery does not hold.
+
+    Found by comparing GCS with BigQuery, not by reading the triggering asset events: Airflow 3.3 can leave an
+    event that arrives while this DAG is at max_active_runs unconsumed (apache/airflow#56050). Such an event
+    arrives before the next run is created, so that run, comparing after it starts, loads the event's month.
+    """
+    import logging
+
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.bigquery import loaded_manifest_generations, months_to_load
+    from nyc_taxi.gcs import manifest_generations
     from nyc_taxi.months import month_of_run
+    from nyc_taxi.settings import GCP_CONN_ID, settings_from_airflow
 
     context = get_current_context()
-    months = sorted({
-        event.extra["month"]
-        for events in context["triggering_asset_events"].values()
-        for event in events
-        if "month" in (event.extra or {})
-    })
-    return months or [month_of_run(context["params"], context.get("logical_date")).label]
+    params = context["params"]
+    if params.get("year") is not None or params.get("month") is not None:
+        return [month_of_run(params, None).label]
+    settings = settings_from_airflow()
+    in_gcs = manifest_generations(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), settings.gcs_bucket,
+                                  settings.gcs_prefix, params["color"])
+    hook, project, dataset, location = _bigquery_target()
+    months = months_to_load(in_gcs, loaded_manifest_generations(hook, project, dataset, location, params["color"]))
+    announced = sorted({event.extra.get("month") for events in context["triggering_asset_events"].values()
+                        for event in events if event.extra})
+    logging.getLogger(__name__).info("months the triggering events name: %s; months to load: %s", announced, months)
+    return months
 
 
 def _bigquery_target():
@@ -219,7 +236,8 @@ def _bigquery_target():
     return hook, settings.bigquery_project or hook.project_id, settings.bigquery_dataset, settings.bigquery_location
 
 
-@task
+# One load at a time per DAG: BigQuery cancels one of two transactions that change the same table.
+@task(max_active_tis_per_dag=1)
 def load_month_to_bigquery(month: str) -> dict:
     """Replace the month in `<dataset>.<color>_tripdata` with the objects its GCS manifest lists."""
     from airflow.providers.google.cloud.hooks.gcs import GCSHook

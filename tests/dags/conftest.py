@@ -3,6 +3,7 @@ import gzip
 import time
 
 import pandas as pd
+import psycopg
 import pytest
 
 from devstack.synthetic_month import release_path, write_month
@@ -70,3 +71,34 @@ def wait_for(condition, timeout_seconds, what):
             return result
         time.sleep(3)
     raise TimeoutError(f"gave up after {timeout_seconds} s waiting for {what}")
+
+
+def latest_backfill(stack, dag_id):
+    """(completed_at, {logical date: state}) of the DAG's newest backfill, read from the metadata database: the
+    CLI takes seconds to start and mixes logs into its output."""
+    with psycopg.connect(stack.metadata_dsn) as conn:
+        backfill_id, completed_at = conn.execute(
+            "SELECT id, completed_at FROM backfill WHERE dag_id = %s ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        runs = dict(conn.execute(
+            "SELECT dag_run.logical_date, dag_run.state FROM backfill_dag_run"
+            " JOIN dag_run ON dag_run.id = backfill_dag_run.dag_run_id WHERE backfill_dag_run.backfill_id = %s",
+            (backfill_id,),
+        ).fetchall())
+    return completed_at, runs
+
+
+def backfill_and_wait(stack, dag_id, months, *extra_args):
+    """`airflow backfill create` for the months (YYYY-MM, in order), two runs at a time; waits for it to complete
+    and checks that it ran each month once, successfully."""
+    stack.cli("backfill", "create", "--dag-id", dag_id, "--from-date", f"{months[0]}-01",
+              "--to-date", f"{months[-1]}-01", "--max-active-runs", "2", *extra_args)
+    _, runs = wait_for(lambda: (backfill := latest_backfill(stack, dag_id))[0] and backfill,
+                       timeout_seconds=420, what=f"the backfill of {dag_id} to complete")
+    assert sorted(f"{date:%Y-%m}" for date in runs) == months
+    assert set(runs.values()) == {"success"}, runs
+
+
+def unpause(stack, dag_id):
+    wait_for(lambda: stack.cli("dags", "unpause", dag_id, check=False).returncode == 0, 120,
+             f"{dag_id} to be parsed")

@@ -71,3 +71,23 @@ def test_a_check_names_the_dates_that_differ_from_gcs(cleaned, bucket, write, ho
 def test_names_from_configuration_are_validated():
     with pytest.raises(ValueError, match="dataset or table name"):
         table_id(GCP_PROJECT, "ny_taxi`; DROP TABLE x; --", "t")
+
+
+def test_the_months_to_load_are_those_whose_latest_gcs_write_bigquery_lacks(cleaned, bucket, write, hook, gcs_client):
+    from nyc_taxi.bigquery import loaded_manifest_generations, months_to_load
+    from nyc_taxi.gcs import manifest_generations
+
+    def stale() -> list[str]:
+        in_gcs = manifest_generations(gcs_client, bucket, "audit", "yellow")
+        return months_to_load(in_gcs, loaded_manifest_generations(hook, GCP_PROJECT, "audited", LOCATION, "yellow"))
+
+    january, february = MONTHS
+    layouts = {month: MonthLayout(bucket, "audit", month) for month in MONTHS}
+    manifests = {month: write(cleaned[month], layouts[month]) for month in MONTHS}
+    assert stale() == ["2021-01", "2021-02"]
+    replace_month(hook, GCP_PROJECT, "audited", LOCATION, january, manifests[january])
+    assert stale() == ["2021-02"]
+    replace_month(hook, GCP_PROJECT, "audited", LOCATION, february, manifests[february])
+    assert stale() == []
+    write(cleaned[january], layouts[january])  # the same rows, written again: a new write all the same
+    assert stale() == ["2021-01"]

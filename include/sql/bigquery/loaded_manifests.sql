@@ -1,0 +1,1 @@
+SELECT source_month, manifest_generation FROM {audit_table} WHERE color = @color;
