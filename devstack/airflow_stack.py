@@ -162,16 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     _, env = stack_environment()
     server = None
     if not args.real_source:
-        server = serve_generated_months(args.months.split(","), ["yellow", "green"])
+        months = sorted(args.months.split(","))
+        server = serve_generated_months(months, ["yellow", "green"])
         env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
+        # Catchup of the served months only, unless the shell says otherwise.
+        env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
+        env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
     stack = AirflowStack(env, args.port, args.parallelism)
     try:
         stack.start()
         print(f"Airflow is up at {stack.url}: user admin, password in {stack.password_file}")
         print(f"Logs in {stack.home / 'logs'}. Backfill from another shell (or from the UI):")
         print("    ./dev airflow backfill create --dag-id yellow_taxi_to_postgres --from-date 2021-01-01 --to-date 2021-03-01")
-        print("DAGs start paused; unpausing one catches up every month since 2019-01 (set")
-        print("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False to allow only backfills and manual runs).")
+        catchup = f"{env.get('NYC_TAXI_SCHEDULE_START', '2019-01')}..{env.get('NYC_TAXI_SCHEDULE_END', '2021-07')}"
+        print(f"DAGs start paused; unpausing one catches up {catchup} (set AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False")
+        print("to allow only backfills and manual runs).")
         print("Ctrl-C stops Airflow (PostgreSQL keeps running; ./dev stop stops it).")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
