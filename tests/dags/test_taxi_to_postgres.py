@@ -74,6 +74,20 @@ def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env
     assert [status for _, path, status in source.requests if path.endswith("2021-07.csv.gz")] == [404]
 
 
+def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_env, published_march, source,
+                                                                   postgres_dsn):
+    """Two 500s are retried within the download (backoff); a connection dropped mid-file fails the try, and
+    Airflow's retry (30 s later) loads the month. Slow on purpose: it waits out a real retry delay."""
+    path = "/yellow/yellow_tripdata_2021-03.csv.gz"
+    source.fail(path, status=500, times=2)
+    source.truncate(path, at_byte=50_000, times=1)
+    run = dag.test(logical_date=MARCH)
+    assert run.state == "success", task_states(run)
+    assert [status for _, requested, status in source.requests if requested == path] == [500, 500, 200, 200]
+    assert {ti.task_id: ti.try_number for ti in run.get_task_instances()}["download_month"] == 2
+    assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
+
+
 @pytest.mark.parametrize(
     ("conf", "message"),
     [
