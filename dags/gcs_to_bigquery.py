@@ -3,8 +3,8 @@
 
 One DAG per taxi color, started by the asset `<color>_taxi_trips_in_gcs` each time `<color>_taxi_to_gcs` has
 written a month. A run loads every month whose latest GCS write BigQuery does not hold yet (the table
-`<dataset>.load_audit` records which write each month came from), so months written while a run was busy
-are loaded by the next. Each month is loaded from the objects its GCS manifest lists into
+`<dataset>.<color>_load_audit` records which write each month came from), so months written while a run was
+busy are loaded by the next. Each month is loaded from the objects its GCS manifest lists into
 `<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location, replacing that
 month only; then its rows per pickup date are checked against GCS.
 
@@ -35,7 +35,7 @@ def gcs_to_bigquery(color: str):
         max_active_runs=1,
         tags=["nyc-taxi", color, "bigquery"],
         default_args=DEFAULT_ARGS,
-        params=month_params(color),
+        params=month_params(color, when_empty="load every month whose latest GCS write BigQuery lacks"),
     )
     def load_taxi_months():
         loaded = load_month_to_bigquery.expand(month=months_to_load_into_bigquery())

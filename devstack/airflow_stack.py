@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=2, help="task slots (default 2, for a 2-core machine)")
     parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
     parser.add_argument("--months", default="2021-01,2021-02,2021-03",
-                        help="with the local source: the months to generate and serve (default 2021-01..03)")
+                        help="with the local source: the months to generate and serve, and catch up from the first to "
+                             "the last (default 2021-01..03)")
     args = parser.parse_args(argv)
 
     _, env = stack_environment()

@@ -1,7 +1,7 @@
 """Load a month from its GCS manifest into BigQuery: one table per color, partitioned by pickup date, clustered
 by pickup location, the month replaced in one transaction (delete by source month, then insert). The same
-transaction records in `<dataset>.load_audit` which write of the manifest the month came from, so the months
-GCS holds newer than BigQuery can be told (`months_to_load`).
+transaction records in `<dataset>.<color>_load_audit` which write of the manifest the month came from, so the
+months GCS holds newer than BigQuery can be told (`months_to_load`).
 
 Loads go through the google provider's BigQueryHook; load jobs only, since BigQuery reads the objects a
 manifest lists and nothing else.
@@ -43,8 +43,10 @@ def trips_table(project: str, dataset: str, color: str) -> str:
     return table_id(project, dataset, f"{color}_tripdata")
 
 
-def audit_table(project: str, dataset: str) -> str:
-    return table_id(project, dataset, "load_audit")
+def audit_table(project: str, dataset: str, color: str) -> str:
+    """One per color, like the trips tables: BigQuery cancels one of two transactions that change the same table,
+    and the yellow and green loads run apart."""
+    return table_id(project, dataset, f"{color}_load_audit")
 
 
 def _quoted(full_id: str) -> str:
@@ -63,7 +65,7 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
     client = hook.get_client(project_id=project, location=location)
     client.create_dataset(f"{project}.{dataset}", exists_ok=True)
     client.query_and_wait(sql_text(f"bigquery/create_{month.color}_tripdata").format(table=_quoted(table)))
-    audit = audit_table(project, dataset)
+    audit = audit_table(project, dataset, month.color)
     client.query_and_wait(sql_text("bigquery/create_load_audit").format(table=_quoted(audit)))
     try:
         _load_and_replace(hook, project, location, month, manifest, table, staging, audit)
@@ -102,7 +104,6 @@ def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manif
     )
     parameters = [
         _parameter("source_month", "DATE", month.first_day.isoformat()),
-        _parameter("color", "STRING", month.color),
         _parameter("manifest_generation", "INT64", manifest["generation"]),
     ]
     hook.insert_job(
@@ -115,12 +116,10 @@ def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manif
 def loaded_manifest_generations(hook, project: str, dataset: str, location: str, color: str) -> dict[str, int]:
     """{month label: generation of the GCS manifest it was loaded from} for the months of the color in BigQuery."""
     from google.api_core.exceptions import NotFound
-    from google.cloud import bigquery
 
-    sql = sql_text("bigquery/loaded_manifests").format(audit_table=_quoted(audit_table(project, dataset)))
-    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("color", "STRING", color)])
+    sql = sql_text("bigquery/loaded_manifests").format(audit_table=_quoted(audit_table(project, dataset, color)))
     try:
-        rows = hook.get_client(project_id=project, location=location).query_and_wait(sql, job_config=config)
+        rows = hook.get_client(project_id=project, location=location).query_and_wait(sql)
         return {f"{row['source_month']:%Y-%m}": row["manifest_generation"] for row in rows}
     except NotFound:  # nothing loaded into this dataset yet
         return {}

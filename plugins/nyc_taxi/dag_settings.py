@@ -60,12 +60,12 @@ def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.d
     return month
 
 
-def month_params(color: str) -> dict:
+def month_params(color: str, when_empty: str = "load the run's logical month") -> dict:
     return {
         "color": Param(color, type="string", enum=[color], description="The taxi color this DAG loads."),
         "year": Param(
             None, type=["null", "integer"], minimum=FIRST_MONTH.year, maximum=LAST_MONTH.year,
-            description="Manual runs: the year to load. Leave empty to load the run's logical month.",
+            description=f"Manual runs: the year to load. Leave year and month empty to {when_empty}.",
         ),
         "month": Param(
             None, type=["null", "integer"], minimum=1, maximum=12,

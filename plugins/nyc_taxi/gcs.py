@@ -198,7 +198,16 @@ def _in_parallel(request: Callable[[str], object], names: Iterable[str]) -> None
 
 
 def _delete(bucket, names: Iterable[str]) -> None:
-    _in_parallel(lambda name: bucket.blob(name).delete(), names)
+    """Delete the objects; one already gone (say, by a retried request) is as good as deleted."""
+    from google.api_core.exceptions import NotFound
+
+    def delete(name: str) -> None:
+        try:
+            bucket.blob(name).delete()
+        except NotFound:
+            pass
+
+    _in_parallel(delete, names)
 
 
 def read_manifest(client, layout: MonthLayout) -> dict:
@@ -209,8 +218,9 @@ def read_manifest(client, layout: MonthLayout) -> dict:
             f"{layout.month} has no complete write in {layout.uri(layout.color_prefix)}: "
             f"{layout.uri(layout.manifest_name)} is missing (never written, or the last write failed halfway)"
         )
-    # The blob names its generation, so this reads that write even if another replaces it meanwhile.
-    return {**json.loads(manifest_blob.download_as_bytes()), "generation": manifest_blob.generation}
+    # That write and no other: a rewrite in between fails the read instead of mixing two writes.
+    contents = manifest_blob.download_as_bytes(if_generation_match=manifest_blob.generation)
+    return {**json.loads(contents), "generation": manifest_blob.generation}
 
 
 def manifest_generations(client, bucket: str, prefix: str, color: str) -> dict[str, int]:

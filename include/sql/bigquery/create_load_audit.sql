@@ -1,6 +1,5 @@
 -- One row per month loaded: which write of the month's GCS manifest it came from (GCS numbers each write).
 CREATE TABLE IF NOT EXISTS {table} (
-    color               STRING NOT NULL,
     source_month        DATE NOT NULL,
     manifest_generation INT64 NOT NULL,
     row_count           INT64 NOT NULL,

@@ -1,1 +1,1 @@
-SELECT source_month, manifest_generation FROM {audit_table} WHERE color = @color;
+SELECT source_month, manifest_generation FROM {audit_table};
