@@ -81,9 +81,11 @@ def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_
     path = "/yellow/yellow_tripdata_2021-03.csv.gz"
     source.fail(path, status=500, times=2)
     source.truncate(path, at_byte=50_000, times=1)
+    requests_before = len(source.requests)
     run = dag.test(logical_date=MARCH)
     assert run.state == "success", task_states(run)
-    assert [status for _, requested, status in source.requests if requested == path] == [500, 500, 200, 200]
+    answers = [status for _, requested, status in source.requests[requests_before:] if requested == path]
+    assert answers == [500, 500, 200, 200]
     assert {ti.task_id: ti.try_number for ti in run.get_task_instances()}["download_month"] == 2
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
 
