@@ -133,21 +133,21 @@ def zoomcamp(args) -> dict:
 
 def ours(args) -> dict:
     """The project's pipeline as the DAG chains its tasks: download_month_file, transform_month_file to a
-    Parquet staging file, then replace_month over that file's batches; the staging files removed after."""
+    staging file, then replace_month over that file's batches; the staging files removed after."""
     import psycopg
 
     from nyc_taxi.postgres import LoadAudit, replace_month
     from nyc_taxi.transform import cleaned_batches
 
     steps = Steps()
-    with downloaded_and_cleaned(args, steps) as (month, url, download, parquet_path, stats):
+    with downloaded_and_cleaned(args, steps) as (month, url, download, cleaned_path, stats):
         audit = LoadAudit(
             run_id="bench", source_url=url, bytes_downloaded=download.bytes_downloaded, rows_read=stats.rows_read,
             rows_dropped=stats.dropped, extract_seconds=round(download.seconds, 3),
             transform_seconds=round(stats.seconds, 3),
         )
         with psycopg.connect(args.dsn, autocommit=True) as conn:
-            replace_month(conn, month, cleaned_batches(parquet_path), audit)
+            replace_month(conn, month, cleaned_batches(cleaned_path), audit)
         steps.done("load")
     return steps.report
 
@@ -162,10 +162,10 @@ def ours_gcs(args) -> dict:
     from nyc_taxi.transform import cleaned_batches
 
     steps = Steps()
-    with downloaded_and_cleaned(args, steps) as (month, _, _, parquet_path, _):
+    with downloaded_and_cleaned(args, steps) as (month, _, _, cleaned_path, _):
         layout = MonthLayout(GCS_BUCKET, "ours", month)
-        local_dir = parquet_path.parent / "gcs"
-        written = write_month_partitions(cleaned_batches(parquet_path), month, local_dir)
+        local_dir = cleaned_path.parent / "gcs"
+        written = write_month_partitions(cleaned_batches(cleaned_path), month, local_dir)
         steps.done("partition")
         client = storage.Client(project="bench")
         manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, "bench"))
@@ -202,7 +202,7 @@ def downloaded_and_cleaned(args, steps):
 
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.source import download_month_file
-    from nyc_taxi.transform import transform_month_file
+    from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
     month = TaxiMonth.parse("yellow", args.month)
     url = month.source_url(args.base_url)
@@ -210,10 +210,10 @@ def downloaded_and_cleaned(args, steps):
     try:
         download = download_month_file(url, staging_dir / month.file_name)
         steps.done("download")
-        parquet_path = download.path.with_name(month.file_name.removesuffix(".csv.gz") + ".parquet")
-        stats = transform_month_file(download.path, month.color, parquet_path, name=url)
+        cleaned_path = download.path.with_name(month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+        stats = transform_month_file(download.path, month.color, cleaned_path, name=url)
         steps.done("transform")
-        yield month, url, download, parquet_path, stats
+        yield month, url, download, cleaned_path, stats
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
 

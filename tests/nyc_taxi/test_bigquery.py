@@ -1,4 +1,3 @@
-import pyarrow.parquet as pq
 import pytest
 from nyc_taxi.bigquery import (
     BigQueryCheckFailed,
@@ -11,7 +10,7 @@ from nyc_taxi.gcs import MonthLayout
 from nyc_taxi.months import TaxiMonth
 
 from tests.conftest import GCP_PROJECT
-from tests.nyc_taxi.trip_files import cleaned_synthetic_month
+from tests.nyc_taxi.trip_files import cleaned_synthetic_month, read_cleaned
 
 MONTHS = (TaxiMonth("yellow", 2021, 1), TaxiMonth("yellow", 2021, 2))
 LOCATION = "US"
@@ -31,8 +30,8 @@ def hook(bigquery):
     return BigQueryHook(location=LOCATION)
 
 
-def per_day(parquet):
-    counts = pq.read_table(parquet, columns=["tpep_pickup_date"]).group_by("tpep_pickup_date").aggregate(
+def per_day(cleaned):
+    counts = read_cleaned(cleaned, ["tpep_pickup_date"]).group_by("tpep_pickup_date").aggregate(
         [([], "count_all")])
     return {str(day): n for day, n in zip(counts["tpep_pickup_date"].to_pylist(), counts["count_all"].to_pylist())}
 

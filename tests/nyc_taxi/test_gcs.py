@@ -15,7 +15,7 @@ from nyc_taxi.gcs import (
 )
 from nyc_taxi.months import TaxiMonth
 
-from tests.nyc_taxi.trip_files import cleaned_synthetic_month
+from tests.nyc_taxi.trip_files import cleaned_batches_of, cleaned_synthetic_month, read_cleaned
 
 JANUARY = TaxiMonth("green", 2021, 1)
 FEBRUARY = TaxiMonth("green", 2021, 2)
@@ -28,12 +28,12 @@ def cleaned(tmp_path_factory):
     return {month: cleaned_synthetic_month(folder, month, rows)[0] for month, rows in months}
 
 
-def batches(parquet):
-    return pq.ParquetFile(parquet).iter_batches(batch_size=4_000)
+def batches(cleaned):
+    return cleaned_batches_of(cleaned, 4_000)
 
 
-def trips_per_day(parquet, column="lpep_pickup_date"):
-    counts = pq.read_table(parquet, columns=[column]).group_by(column).aggregate([([], "count_all")])
+def trips_per_day(cleaned, column="lpep_pickup_date"):
+    counts = read_cleaned(cleaned, [column]).group_by(column).aggregate([([], "count_all")])
     return {str(day): rows for day, rows in zip(counts[column].to_pylist(), counts["count_all"].to_pylist())}
 
 
@@ -51,7 +51,7 @@ def read_back(layout, manifest, gcs):
 def test_a_month_lands_partitioned_by_pickup_date_with_a_manifest(cleaned, bucket, gcs_client, write, gcp):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
     manifest = write(cleaned[JANUARY], layout)
-    assert manifest["rows"] == pq.ParquetFile(cleaned[JANUARY]).metadata.num_rows
+    assert manifest["rows"] == read_cleaned(cleaned[JANUARY]).num_rows
     assert read_manifest(gcs_client, layout) == manifest
     table, per_day = read_back(layout, manifest, gcp)
     assert per_day == trips_per_day(cleaned[JANUARY])
@@ -78,7 +78,7 @@ def test_rewriting_a_month_leaves_identical_objects_and_other_months_alone(clean
 def test_objects_a_month_no_longer_produces_are_removed(cleaned, bucket, gcs_client, write, gcp):
     layout = MonthLayout(bucket, "nyc_taxi", JANUARY)
     write(cleaned[JANUARY], layout)
-    first_week = pq.read_table(cleaned[JANUARY]).filter(
+    first_week = read_cleaned(cleaned[JANUARY]).filter(
         pc.less(pc.field("lpep_pickup_date"), dt.date(2021, 1, 8))).to_batches(max_chunksize=4_000)
     manifest = write(None, layout, run_id="run_2", batch_source=iter(first_week))
     remaining = [blob.name for blob in gcs_client.list_blobs(bucket, prefix="nyc_taxi/green/lpep_pickup_date=")]
@@ -140,4 +140,4 @@ def test_the_run_date_object_holds_the_whole_month(cleaned, bucket, gcs_client, 
                                        dt.date(2021, 2, 1))
     assert uri == f"gs://{bucket}/nyc_taxi/green/by_run_date/2021/02/01/daily-trips.parquet"
     assert pq.read_table(uri.removeprefix("gs://"), filesystem=gcp.arrow_filesystem()).num_rows == rows
-    assert rows == pq.ParquetFile(cleaned[JANUARY]).metadata.num_rows
+    assert rows == read_cleaned(cleaned[JANUARY]).num_rows

@@ -1,11 +1,10 @@
 import threading
 
-import pyarrow.parquet as pq
 import pytest
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, replace_month
 
-from tests.nyc_taxi.trip_files import cleaned_synthetic_month
+from tests.nyc_taxi.trip_files import cleaned_batches_of, cleaned_synthetic_month
 
 JANUARY = TaxiMonth("yellow", 2021, 1)
 FEBRUARY = TaxiMonth("yellow", 2021, 2)
@@ -13,14 +12,14 @@ FEBRUARY = TaxiMonth("yellow", 2021, 2)
 
 @pytest.fixture(scope="module")
 def cleaned_months(tmp_path_factory):
-    """Cleaned Parquet for January (20k trips read) and February (12k), as the transform step leaves them."""
+    """Cleaned staging files for January (20k trips read) and February (12k), as the transform step leaves them."""
     folder = tmp_path_factory.mktemp("cleaned")
     months = ((JANUARY, 20_000), (FEBRUARY, 12_000))
     return {month: cleaned_synthetic_month(folder, month, rows) for month, rows in months}
 
 
-def batches(parquet, batch_size=4_000):
-    return pq.ParquetFile(parquet).iter_batches(batch_size=batch_size)
+def batches(cleaned, batch_size=4_000):
+    return cleaned_batches_of(cleaned, batch_size)
 
 
 def audit(stats, run_id="run_1"):
@@ -34,8 +33,8 @@ def rows_per_month(conn, schema):
 
 
 def test_a_month_loads_with_its_audit_row(pg_conn, pg_schema, cleaned_months):
-    parquet, stats = cleaned_months[JANUARY]
-    loaded = replace_month(pg_conn, JANUARY, batches(parquet), audit(stats), schema=pg_schema)
+    cleaned, stats = cleaned_months[JANUARY]
+    loaded = replace_month(pg_conn, JANUARY, batches(cleaned), audit(stats), schema=pg_schema)
     assert loaded == stats.rows_kept > 0
     assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
     audit_row = pg_conn.execute(
@@ -48,9 +47,9 @@ def test_a_month_loads_with_its_audit_row(pg_conn, pg_schema, cleaned_months):
 
 
 def test_loading_a_month_again_replaces_it(pg_conn, pg_schema, cleaned_months):
-    parquet, stats = cleaned_months[JANUARY]
+    cleaned, stats = cleaned_months[JANUARY]
     for run in ("run_1", "run_2", "run_2"):
-        replace_month(pg_conn, JANUARY, batches(parquet), audit(stats, run), schema=pg_schema)
+        replace_month(pg_conn, JANUARY, batches(cleaned), audit(stats, run), schema=pg_schema)
     assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
     runs = pg_conn.execute(f"SELECT run_id FROM {pg_schema}.load_audit ORDER BY run_id").fetchall()
     assert runs == [("run_1",), ("run_2",)]
@@ -67,11 +66,11 @@ def test_loading_another_month_leaves_the_first_untouched(pg_conn, pg_schema, cl
 
 
 def test_a_load_failing_mid_copy_keeps_the_previous_rows(pg_conn, pg_schema, cleaned_months):
-    parquet, stats = cleaned_months[JANUARY]
-    replace_month(pg_conn, JANUARY, batches(parquet), audit(stats, "good_run"), schema=pg_schema)
+    cleaned, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(cleaned), audit(stats, "good_run"), schema=pg_schema)
 
     def batches_then_failure():
-        iterator = batches(parquet)
+        iterator = batches(cleaned)
         yield next(iterator)
         yield next(iterator)
         raise OSError("staging file unreadable")
@@ -86,9 +85,9 @@ def test_a_row_postgres_rejects_mid_copy_keeps_the_previous_rows(pg_conn, pg_sch
     import psycopg
     import pyarrow as pa
 
-    parquet, stats = cleaned_months[JANUARY]
-    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
-    good = list(batches(parquet))
+    cleaned, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(cleaned), schema=pg_schema)
+    good = list(batches(cleaned))
     flags = good[0].schema.get_field_index("store_and_fwd_flag")
     nul_in_text = good[0].set_column(flags, "store_and_fwd_flag", pa.array(["N\x00"] * good[0].num_rows))
     with pytest.raises(psycopg.errors.CharacterNotInRepertoire):
@@ -99,13 +98,13 @@ def test_a_row_postgres_rejects_mid_copy_keeps_the_previous_rows(pg_conn, pg_sch
 def test_concurrent_loads_of_one_month_leave_one_copy(postgres_dsn, pg_conn, pg_schema, cleaned_months):
     import psycopg
 
-    parquet, stats = cleaned_months[JANUARY]
+    cleaned, stats = cleaned_months[JANUARY]
     errors = []
 
     def load():
         try:
             with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-                replace_month(conn, JANUARY, batches(parquet, 1_000), schema=pg_schema)
+                replace_month(conn, JANUARY, batches(cleaned, 1_000), schema=pg_schema)
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
@@ -119,14 +118,14 @@ def test_concurrent_loads_of_one_month_leave_one_copy(postgres_dsn, pg_conn, pg_
 
 
 def test_checks_pass_on_a_clean_month(pg_conn, pg_schema, cleaned_months):
-    parquet, stats = cleaned_months[JANUARY]
-    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
+    cleaned, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(cleaned), schema=pg_schema)
     assert check_month(pg_conn, JANUARY, stats.rows_kept, schema=pg_schema) == {"row_count": stats.rows_kept}
 
 
 def test_a_failing_check_names_the_rule_and_the_rows(pg_conn, pg_schema, cleaned_months):
-    parquet, stats = cleaned_months[JANUARY]
-    replace_month(pg_conn, JANUARY, batches(parquet), schema=pg_schema)
+    cleaned, stats = cleaned_months[JANUARY]
+    replace_month(pg_conn, JANUARY, batches(cleaned), schema=pg_schema)
     pg_conn.execute(f"""
         UPDATE {pg_schema}.yellow_tripdata SET passenger_count = 0, vendor_id = 9
         WHERE ctid IN (SELECT ctid FROM {pg_schema}.yellow_tripdata LIMIT 4)""")
@@ -141,9 +140,9 @@ def test_a_failing_check_names_the_rule_and_the_rows(pg_conn, pg_schema, cleaned
 
 
 def test_schema_names_from_configuration_are_validated(pg_conn, cleaned_months):
-    parquet, _ = cleaned_months[JANUARY]
+    cleaned, _ = cleaned_months[JANUARY]
     with pytest.raises(ValueError, match="not a valid schema or table name"):
-        replace_month(pg_conn, JANUARY, batches(parquet), schema='ny_taxi"; DROP TABLE x; --')
+        replace_month(pg_conn, JANUARY, batches(cleaned), schema='ny_taxi"; DROP TABLE x; --')
 
 
 def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds(cleaned_months):
@@ -156,16 +155,16 @@ def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds
     from devstack.server_process import free_port
     from tests.conftest import SESSION_DIR
 
-    parquet, stats = cleaned_months[JANUARY]
+    cleaned, stats = cleaned_months[JANUARY]
     cluster = PostgresCluster(SESSION_DIR / "crashing" / "data", free_port()).start()
     try:
         cluster.create_role_and_database("taxi", "taxi", "ny_taxi")
         dsn = cluster.dsn("taxi", "taxi", "ny_taxi")
         with psycopg.connect(dsn, autocommit=True) as conn:
-            replace_month(conn, JANUARY, batches(parquet), schema="ny_taxi")
+            replace_month(conn, JANUARY, batches(cleaned), schema="ny_taxi")
 
         def batches_until_the_crash():
-            for number, batch in enumerate(batches(parquet, 1_000)):
+            for number, batch in enumerate(batches(cleaned, 1_000)):
                 if number == 3:
                     cluster.stop(mode="immediate")
                     time.sleep(0.5)
@@ -178,7 +177,7 @@ def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds
         cluster.start()
         with psycopg.connect(dsn, autocommit=True) as conn:
             assert rows_per_month(conn, "ny_taxi") == {"2021-01": stats.rows_kept}
-            replace_month(conn, JANUARY, batches(parquet), schema="ny_taxi")
+            replace_month(conn, JANUARY, batches(cleaned), schema="ny_taxi")
             assert rows_per_month(conn, "ny_taxi") == {"2021-01": stats.rows_kept}
     finally:
         cluster.stop()

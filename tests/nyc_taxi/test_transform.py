@@ -1,18 +1,17 @@
 import datetime as dt
 
-import pyarrow.parquet as pq
 import pytest
 
 from nyc_taxi.schema import HeaderMismatch, SOURCE_COLUMNS, loaded_column_names
 from nyc_taxi.transform import TransformError, cleaned_schema, transform_month_file
 
-from tests.nyc_taxi.trip_files import trip
+from tests.nyc_taxi.trip_files import read_cleaned, trip
 
 
 def clean(path, color, tmp_path):
-    destination = tmp_path / "cleaned.parquet"
+    destination = tmp_path / "cleaned.arrow"
     stats = transform_month_file(path, color, destination)
-    return stats, pq.read_table(destination)
+    return stats, read_cleaned(destination)
 
 
 @pytest.mark.parametrize("color", ["yellow", "green"])
@@ -89,12 +88,12 @@ def test_a_changed_header_fails_before_anything_is_written(write_trips, tmp_path
     header = [c.source_name for c in SOURCE_COLUMNS["yellow"]][:-2] + ["total", "congestion_surcharge"]
     with pytest.raises(HeaderMismatch, match="missing columns: total_amount; unexpected columns: total"):
         clean(write_trips("yellow", [trip("yellow")], header=header), "yellow", tmp_path)
-    assert list(tmp_path.glob("*.parquet*")) == []
+    assert list(tmp_path.glob("cleaned*")) == []
 
 
-def test_a_failure_mid_file_leaves_no_parquet(write_trips, tmp_path, monkeypatch):
+def test_a_failure_mid_file_leaves_no_staging_file(write_trips, tmp_path, monkeypatch):
     monkeypatch.setattr("nyc_taxi.transform.CSV_BLOCK_BYTES", 4096)
     trips = [trip("yellow")] * 2000 + [trip("yellow", fare_amount="n/a")]
     with pytest.raises(TransformError, match="line 2002"):
         clean(write_trips("yellow", trips), "yellow", tmp_path)
-    assert list(tmp_path.glob("*.parquet*")) == []
+    assert list(tmp_path.glob("cleaned*")) == []

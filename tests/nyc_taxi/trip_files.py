@@ -38,10 +38,25 @@ def write_trip_file(path: Path, color: str, trips: list[dict], header: list[str]
 
 
 def cleaned_synthetic_month(folder: Path, month, rows: int, seed: int = 0):
-    """A generated release file for `month`, cleaned to Parquet as the transform step leaves it: (parquet, stats)."""
+    """A generated release file for `month`, cleaned as the transform step leaves it: (staging file, stats)."""
     from devstack.synthetic_month import write_month
-    from nyc_taxi.transform import transform_month_file
+    from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
     source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows, seed=seed)
-    parquet = folder / f"{month.label}.parquet"
-    return parquet, transform_month_file(source, month.color, parquet)
+    cleaned = folder / f"{month.label}{CLEANED_SUFFIX}"
+    return cleaned, transform_month_file(source, month.color, cleaned)
+
+
+def read_cleaned(cleaned_path, columns: list[str] | None = None):
+    """The whole cleaned month as a table (tests only: the pipeline reads it batch by batch)."""
+    import pyarrow as pa
+
+    from nyc_taxi.transform import cleaned_batches
+
+    table = pa.Table.from_batches(list(cleaned_batches(cleaned_path)))
+    return table.select(columns) if columns else table
+
+
+def cleaned_batches_of(cleaned_path, rows: int):
+    """The cleaned month in batches of `rows`, for tests that vary the batch size."""
+    return iter(read_cleaned(cleaned_path).to_batches(max_chunksize=rows))
