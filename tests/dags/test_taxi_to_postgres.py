@@ -90,6 +90,56 @@ def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
 
 
+def test_postgres_stopping_mid_load_keeps_the_month_and_airflow_retry_reloads_it(dag, airflow_env, published_march,
+                                                                              monkeypatch):
+    """A cluster of its own, stopped the hard way when a rerun's load has deleted and re-copied the month but not
+    committed (it waits on a lock the test holds on the audit table). Slow on purpose: a real retry delay."""
+    import threading
+    import time
+
+    from devstack.postgres_cluster import PostgresCluster
+    from devstack.server_process import free_port
+    from tests.conftest import SESSION_DIR
+
+    cluster = PostgresCluster(SESSION_DIR / "stopping" / "data", free_port()).start()
+    try:
+        cluster.create_role_and_database("taxi", "taxi", "ny_taxi")
+        dsn = cluster.dsn("taxi", "taxi", "ny_taxi")
+        monkeypatch.setenv("AIRFLOW_CONN_NY_TAXI_POSTGRES", postgres_conn_uri(dsn))
+        first = dag.test(logical_date=MARCH)
+        assert first.state == "success", task_states(first)
+        after_the_crash, load_was_waiting = {}, []
+
+        def stop_postgres_before_the_commit():
+            holder, watcher = psycopg.connect(dsn), psycopg.connect(dsn, autocommit=True)
+            holder.execute(f"LOCK TABLE {airflow_env}.load_audit IN SHARE MODE")
+            deadline = time.monotonic() + 120
+            while not (waiting := watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%load_audit%'"
+            ).fetchone()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            load_was_waiting.append(bool(waiting))
+            cluster.stop(mode="immediate")
+            holder.close()
+            watcher.close()
+            cluster.start()
+            after_the_crash.update(month_counts(dsn, airflow_env)[0])
+
+        crash = threading.Thread(target=stop_postgres_before_the_commit)
+        crash.start()
+        second = dag.test(logical_date=MARCH)
+        crash.join()
+        assert load_was_waiting == [True]
+        assert after_the_crash == {"2021-03": published_march}
+        assert second.state == "success", task_states(second)
+        assert {ti.task_id: ti.try_number for ti in second.get_task_instances()}["load_month_to_postgres"] == 2
+        counts, audit = month_counts(dsn, airflow_env)
+        assert counts == {"2021-03": published_march}
+        assert [run_id for run_id, _ in audit] == [first.run_id, second.run_id]
+    finally:
+        cluster.stop()
+
+
 @pytest.mark.parametrize(
     ("conf", "message"),
     [
