@@ -65,6 +65,11 @@ def test_a_month_goes_to_gcs_then_to_bigquery(dags, airflow_env, publish, gcs_em
         f"SELECT source_month, COUNT(*) FROM `{GCP_PROJECT}.dag_tests.yellow_tripdata` GROUP BY 1"))
     assert [(str(row[0]), row[1]) for row in per_month] == [("2021-04-01", expected)]
 
+    # With no params a run loads what BigQuery lacks: nothing, now that it holds GCS's latest write.
+    caught_up = DagBag(dag_folder=REPO / "dags").dags["yellow_taxi_gcs_to_bigquery"].test()  # params not merged
+    assert caught_up.state == "success", task_states(caught_up)
+    assert task_states(caught_up)["load_month_to_bigquery"] == "skipped"
+
 
 def test_bigquery_refuses_a_month_gcs_does_not_hold_completely(dags, airflow_env, capfd):
     run = dags["green_taxi_gcs_to_bigquery"].test(run_conf={"year": 2020, "month": 11})
