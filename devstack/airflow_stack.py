@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 
 from devstack.postgres_cluster import PostgresCluster
+from devstack.server_process import stopped_with_parent
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
@@ -88,7 +89,7 @@ class AirflowStack:
         for name, args in commands.items():
             with open(logs / f"{name}.log", "ab") as log:
                 self.processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=self.env, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
         self._wait_until_healthy(timeout_seconds)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,7 +44,7 @@ class ServerProcess:
         with open(self.log_file, "ab") as log:
             # A session of its own: Ctrl-C in a terminal reaches us, and we stop the server in order.
             self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stopped_with_parent(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 **options,
             )
         atexit.register(self.stop)
@@ -98,6 +99,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stopped_with_parent(command: list[str]) -> list[str]:
+    """`command`, sent SIGTERM by the kernel if the process that started it dies first (util-linux `setpriv`):
+    servers run in sessions of their own, so a killed test run would otherwise leave them running."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *map(str, command)] if setpriv else command
+
+
+def program(process: subprocess.Popen) -> str:
+    """The program a process runs, seen through `stopped_with_parent`'s wrapper."""
+    args = [str(arg) for arg in process.args]
+    return args[args.index("--") + 1] if args[0].endswith("setpriv") else args[0]
+
+
 def wait_until_answers(
     url: str, process: subprocess.Popen[bytes], timeout: float, error: type[Exception] = RuntimeError
 ) -> None:
@@ -105,7 +119,7 @@ def wait_until_answers(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise error(f"{process.args[0]} exited with code {process.returncode} before answering {url}")
+            raise error(f"{program(process)} exited with code {process.returncode} before answering {url}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
