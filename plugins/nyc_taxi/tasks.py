@@ -140,6 +140,15 @@ def remove_staging_files() -> None:
     shutil.rmtree(staging_dir, ignore_errors=True)
 
 
+def _gcs_client():
+    """The `google.cloud.storage.Client` of the `google_cloud_default` connection."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from nyc_taxi.settings import GCP_CONN_ID
+
+    return GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
+
+
 def _gcs_layout(color: str, month_label: str):
     from nyc_taxi.gcs import MonthLayout
     from nyc_taxi.months import TaxiMonth
@@ -154,18 +163,14 @@ def write_month_to_gcs(cleaned: dict) -> dict:
     """Publish the month as Parquet partitioned by pickup date, replacing its objects whole; emits the asset event."""
     from pathlib import Path
 
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
     from nyc_taxi.gcs import publish_month_from_local_files, write_month_partitions
-    from nyc_taxi.settings import GCP_CONN_ID
     from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     local_dir = Path(cleaned["cleaned_path"]).parent / "gcs"
     written = write_month_partitions(cleaned_batches(cleaned["cleaned_path"]), layout.month, local_dir)
-    client = GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
-    manifest = publish_month_from_local_files(client, layout, local_dir, written, context["run_id"])
+    manifest = publish_month_from_local_files(_gcs_client(), layout, local_dir, written, context["run_id"])
     for asset in context["task"].outlets:
         context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
     return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
@@ -177,10 +182,7 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     """The module's single Parquet object for the run, at `<color>/by_run_date/YYYY/MM/DD/daily-trips.parquet`."""
     from pathlib import Path
 
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
     from nyc_taxi.gcs import upload_run_date_object
-    from nyc_taxi.settings import GCP_CONN_ID
     from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
@@ -188,7 +190,7 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     # A run with params and no logical date is named by its month, so two such runs never share an object.
     run_date = context["logical_date"].date() if context.get("logical_date") else layout.month.first_day
     uri, rows = upload_run_date_object(
-        GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), cleaned_batches(cleaned["cleaned_path"]), layout,
+        _gcs_client(), cleaned_batches(cleaned["cleaned_path"]), layout,
         Path(cleaned["cleaned_path"]).with_name("daily-trips.parquet"), run_date,
     )
     return {"uri": uri, "rows": rows}
@@ -204,20 +206,17 @@ def months_to_load_into_bigquery() -> list[str]:
     """
     import logging
 
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
     from nyc_taxi.bigquery import loaded_manifest_generations, months_to_load
     from nyc_taxi.gcs import manifest_generations
     from nyc_taxi.months import month_of_run
-    from nyc_taxi.settings import GCP_CONN_ID, settings_from_airflow
+    from nyc_taxi.settings import settings_from_airflow
 
     context = get_current_context()
     params = context["params"]
     if _params_name_a_month(params):
         return [month_of_run(params, None).label]
     settings = settings_from_airflow()
-    in_gcs = manifest_generations(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), settings.gcs_bucket,
-                                  settings.gcs_prefix, params["color"])
+    in_gcs = manifest_generations(_gcs_client(), settings.gcs_bucket, settings.gcs_prefix, params["color"])
     hook, project, dataset, location = _bigquery_target()
     months = months_to_load(in_gcs, loaded_manifest_generations(hook, project, dataset, location, params["color"]))
     announced = sorted({event.extra.get("month") for events in context["triggering_asset_events"].values()
@@ -244,17 +243,15 @@ def _bigquery_target():
 @task(max_active_tis_per_dag=1)
 def load_month_to_bigquery(month: str) -> dict:
     """Replace the month in `<dataset>.<color>_tripdata` with the objects its GCS manifest lists."""
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from nyc_taxi.bigquery import replace_month
     from nyc_taxi.gcs import MonthNotInGcs, read_manifest
-    from nyc_taxi.settings import GCP_CONN_ID
 
     params = get_current_context()["params"]
     layout = _gcs_layout(params["color"], month)
     try:
-        manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
+        manifest = read_manifest(_gcs_client(), layout)
     except MonthNotInGcs as error:
         if not _params_name_a_month(params):
             # Chosen as out of date, then found mid-rewrite: the rewrite's own asset event loads it.
@@ -268,14 +265,11 @@ def load_month_to_bigquery(month: str) -> dict:
 @task
 def check_month_in_bigquery(loaded: dict) -> dict:
     """Fail, naming the dates, unless the month's rows per pickup date in BigQuery equal those in GCS."""
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
     from nyc_taxi.bigquery import BigQueryCheckFailed, check_month
     from nyc_taxi.gcs import read_manifest
-    from nyc_taxi.settings import GCP_CONN_ID
 
     layout = _gcs_layout(loaded["color"], loaded["month"])
-    manifest = read_manifest(GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn(), layout)
+    manifest = read_manifest(_gcs_client(), layout)
     hook, project, dataset, location = _bigquery_target()
     with _failing_without_retries(BigQueryCheckFailed):
         return check_month(hook, project, dataset, location, layout.month, manifest)
