@@ -1,4 +1,5 @@
 import datetime as dt
+import threading
 
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -94,9 +95,14 @@ def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, 
     staged = upload_to_staging(gcs_client, layout, local_dir, written, "run_2")
 
     class GcsGoesDownMidCopy:
-        """The storage client, with the emulator stopped after a few objects are copied into place."""
+        """The storage client, with the emulator stopped after a few objects are copied into place.
+
+        Its copies run one at a time, so the stop never lands inside a request: fake-gcs-server, unlike GCS,
+        leaves a half-written temporary file when stopped mid-write, and listing the bucket then fails.
+        """
 
         copies = 0
+        one_request_at_a_time = threading.Lock()
 
         def __getattr__(self, name):
             return getattr(gcs_client, name)
@@ -110,10 +116,11 @@ def test_a_publish_cut_off_midway_hides_the_month_until_the_next_write(cleaned, 
                     return getattr(real, attribute)
 
                 def copy_blob(self, *args, **kwargs):
-                    client.copies += 1
-                    if client.copies == 5:
-                        gcp.stop()
-                    return real.copy_blob(*args, **kwargs)
+                    with client.one_request_at_a_time:
+                        client.copies += 1
+                        if client.copies == 5:
+                            gcp.stop()
+                        return real.copy_blob(*args, **kwargs)
 
             return Bucket()
 
