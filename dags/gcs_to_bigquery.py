@@ -2,9 +2,9 @@
 ### NYC taxi trips, GCS → BigQuery
 
 One DAG per taxi color, started by the asset `<color>_taxi_trips_in_gcs` each time `<color>_taxi_to_gcs` has
-written a month. A run loads every month whose latest GCS write BigQuery does not hold yet (the table
-`<dataset>.<color>_load_audit` records which write each month came from), so months written while a run was
-busy are loaded by the next. Each month is loaded from the objects its GCS manifest lists into
+written a month, and once a day at 06:00 UTC. A run loads every month whose latest GCS write BigQuery does not
+hold yet (the table `<dataset>.<color>_load_audit` records which write each month came from), so months written
+while a run was busy are loaded by the next, and the daily run loads any month a failed run or a pause missed. Each month is loaded from the objects its GCS manifest lists into
 `<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location, replacing that
 month only; then its rows per pickup date are checked against GCS.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag
 
-from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs, month_params
+from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs_or_daily, month_params
 from nyc_taxi.months import TAXI_COLORS
 from nyc_taxi.tasks import check_month_in_bigquery, load_month_to_bigquery, months_to_load_into_bigquery
 
@@ -29,7 +29,7 @@ def gcs_to_bigquery(color: str):
         dag_id=f"{color}_taxi_gcs_to_bigquery",
         description=f"Load months of {color} taxi trips from GCS into BigQuery",
         doc_md=__doc__,
-        schedule=[month_in_gcs(color)],
+        schedule=month_in_gcs_or_daily(color),
         start_date=pendulum.datetime(2019, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,

@@ -7,13 +7,15 @@ import os
 from collections.abc import Mapping
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable, CronTriggerTimetable, Param
 
 from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
 
 # Environment variables, read when a DAG file is parsed (no database call): narrow catchup to these months.
 SCHEDULE_START_ENV = "NYC_TAXI_SCHEDULE_START"
 SCHEDULE_END_ENV = "NYC_TAXI_SCHEDULE_END"
+# When the BigQuery DAGs also run without an event, to load any month they missed.
+BIGQUERY_CATCH_UP_CRON = "0 6 * * *"
 
 DEFAULT_ARGS = {
     "retries": 2,
@@ -80,3 +82,11 @@ def month_in_gcs(color: str) -> Asset:
     Named, not given a URI: a URI with a scheme makes Airflow import every provider's URI handlers at parse time.
     """
     return Asset(name=f"{color}_taxi_trips_in_gcs")
+
+
+def month_in_gcs_or_daily(color: str) -> AssetOrTimeSchedule:
+    """The BigQuery DAG's schedule: each month written to GCS, and once a day to load any month it missed (one
+    whose load failed every try, or whose event Airflow dropped because the DAG was paused)."""
+    return AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(BIGQUERY_CATCH_UP_CRON, timezone="UTC"), assets=month_in_gcs(color)
+    )

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import AssetAll
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 MONTHLY_DAG_IDS = {f"{color}_taxi_to_{target}" for color in ("yellow", "green") for target in ("postgres", "gcs")}
@@ -48,10 +47,13 @@ def test_monthly_dags_cover_the_release_and_catch_up(dag_bag):
         assert (dag.end_date.year, dag.end_date.month) == (2021, 7)
 
 
-def test_the_bigquery_dags_run_when_their_month_lands_in_gcs(dag_bag):
+def test_the_bigquery_dags_run_when_their_month_lands_in_gcs_and_daily(dag_bag):
     for color in ("yellow", "green"):
         [outlet] = dag_bag.dags[f"{color}_taxi_to_gcs"].get_task("write_month_to_gcs").outlets
-        assert dag_bag.dags[f"{color}_taxi_gcs_to_bigquery"].timetable.asset_condition == AssetAll(outlet)
+        bigquery_dag = dag_bag.dags[f"{color}_taxi_gcs_to_bigquery"]
+        assert bigquery_dag.timetable.asset_condition == outlet
+        assert bigquery_dag.timetable.timetable.expression == "0 6 * * *"
+        assert bigquery_dag.catchup is False
 
 
 def test_dag_files_leave_heavy_imports_to_the_tasks():
@@ -60,7 +62,6 @@ def test_dag_files_leave_heavy_imports_to_the_tasks():
 import json, sys, time
 import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import AssetAll
 before = set(sys.modules)
 started = time.perf_counter()
 bag = DagBag(dag_folder={str(DAGS_FOLDER)!r})
