@@ -93,10 +93,19 @@ class ServerProcess:
         self.stop()
 
 
+_ports_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free on 127.0.0.1 now, and not one this process has handed out before: ports picked one after the
+    other (the BigQuery emulator's REST and gRPC ports) are bound only later, so the kernel could repeat one."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def stopped_with_parent(command: list[str]) -> list[str]:

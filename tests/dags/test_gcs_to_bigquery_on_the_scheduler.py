@@ -53,9 +53,12 @@ def months_loaded_into_bigquery(stack) -> int:
 
 
 def bigquery_idle_after(stack, months_loaded: int) -> bool:
-    """The BigQuery DAG has loaded that many months and has no run left to finish."""
+    """The BigQuery DAG has loaded that many months, has no run left to finish and no event waiting for a run."""
     runs = dag_runs(stack, BIGQUERY_DAG)
-    return (months_loaded_into_bigquery(stack) >= months_loaded
+    with psycopg.connect(stack.metadata_dsn) as conn:
+        events_waiting = conn.execute("SELECT count(*) FROM asset_dag_run_queue WHERE target_dag_id = %s",
+                                      (BIGQUERY_DAG,)).fetchone()[0]
+    return (months_loaded_into_bigquery(stack) >= months_loaded and events_waiting == 0
             and all(state in ("success", "failed") for _, _, state in runs))
 
 

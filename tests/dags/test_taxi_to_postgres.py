@@ -65,13 +65,15 @@ def test_params_choose_the_month_of_a_manual_run(dag, airflow_env, published_mar
 
 
 def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env, source, capfd):
+    requests_before = len(source.requests)
     run = dag.test(logical_date=dt.datetime(2021, 7, 1, tzinfo=dt.timezone.utc))
     assert "no data for yellow 2021-07 at http://" in capfd.readouterr().out
     assert run.state == "failed"
     states = task_states(run)
     assert states["download_month"] == "failed"
     assert states["load_month_to_postgres"] == "upstream_failed"
-    assert [status for _, path, status in source.requests if path.endswith("2021-07.csv.gz")] == [404]
+    assert [status for _, path, status in source.requests[requests_before:]
+            if path.endswith("yellow_tripdata_2021-07.csv.gz")] == [404]
 
 
 def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_env, published_march, source,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -302,7 +303,7 @@ def test_results_as_dataframes_over_rest_and_the_storage_read_api(
 # The Airflow provider
 
 
-def test_bigquery_hook_insert_job_runs_queries_and_loads() -> None:
+def test_bigquery_hook_insert_job_runs_queries_and_loads(emulators: tuple[GcsEmulator, BigQueryEmulator]) -> None:
 
     hook = BigQueryHook(gcp_conn_id="google_cloud_default")
     assert hook.project_id == PROJECT
@@ -368,7 +369,23 @@ def no_api_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     }))
 
 
-def test_dbapi_path_does_not_reach_the_emulator(no_api_retries: None) -> None:
+@pytest.fixture
+def google_unresolvable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names under googleapis.com do not resolve (for Python's sockets), so a call that goes to Google fails at
+    once, naming the host, with or without internet."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any):
+        if isinstance(host, str) and host.endswith("googleapis.com"):
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} is made unresolvable by the test")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_dbapi_path_does_not_reach_the_emulator(
+    emulators: tuple[GcsEmulator, BigQueryEmulator], no_api_retries: None, google_unresolvable: None
+) -> None:
     """get_records, get_first and the SQL check operators fetch results with a discovery-based client that
     ignores BIGQUERY_EMULATOR_HOST and goes to bigquery.googleapis.com."""
 
@@ -424,8 +441,20 @@ def test_table_check_operator_needs_rest_downloads(bq: bigquery.Client, monkeypa
         task_id="table_checks", table=f"{DATASET}.trips_table_checked", use_legacy_sql=False, location="US",
         checks={"row_count": {"check_statement": f"COUNT(*) = {sum(MONTH_ROWS.values())}"}},
     )
-    with pytest.raises(GoogleAPICallError, match="bigquerystorage.googleapis.com"):
+    # gRPC resolves names itself, so on a machine with internet the call reaches Google, and fails there for
+    # want of credentials: which host the client was built for is what shows the operator's choice.
+    storage_endpoints = []
+    ensure_storage_client = bigquery.Client._ensure_bqstorage_client
+
+    def ensure_and_note_endpoint(self: bigquery.Client, *args: Any, **kwargs: Any):
+        storage_client = ensure_storage_client(self, *args, **kwargs)
+        storage_endpoints.append(storage_client.api_endpoint)
+        return storage_client
+
+    monkeypatch.setattr(bigquery.Client, "_ensure_bqstorage_client", ensure_and_note_endpoint)
+    with pytest.raises(GoogleAPICallError):
         run_operator(check)
+    assert storage_endpoints == ["bigquerystorage.googleapis.com"]
 
     monkeypatch.setattr(bigquery.Client, "_ensure_bqstorage_client", lambda self, *args, **kwargs: None)
     run_operator(check)
