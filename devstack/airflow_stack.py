@@ -89,8 +89,8 @@ class AirflowStack:
         for name, args in commands.items():
             with open(logs / f"{name}.log", "ab") as log:
                 self.processes[name] = subprocess.Popen(
-                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
+                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=self.env, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True,
                 )
         self._wait_until_healthy(timeout_seconds)
         return self

@@ -44,8 +44,8 @@ class ServerProcess:
         with open(self.log_file, "ab") as log:
             # A session of its own: Ctrl-C in a terminal reaches us, and we stop the server in order.
             self._process = subprocess.Popen(
-                stopped_with_parent(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                **options,
+                stopped_with_parent(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, **options,
             )
         atexit.register(self.stop)
         try:

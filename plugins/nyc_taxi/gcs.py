@@ -144,9 +144,8 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
     """Move a staged month into place and write its manifest; returns the manifest, with its GCS generation."""
     started = time.monotonic()
     bucket = client.bucket(layout.bucket)
+    _delete_if_present(bucket, layout.manifest_name)
     manifest_blob = bucket.blob(layout.manifest_name)
-    if manifest_blob.exists():
-        manifest_blob.delete()
     per_date: dict[str, list[str]] = {}
     for staged_name, info in sorted(staged.items()):
         per_date.setdefault(info["pickup_date"], []).append(staged_name)
@@ -198,16 +197,17 @@ def _in_parallel(request: Callable[[str], object], names: Iterable[str]) -> None
 
 
 def _delete(bucket, names: Iterable[str]) -> None:
-    """Delete the objects; one already gone (say, by a retried request) is as good as deleted."""
+    _in_parallel(lambda name: _delete_if_present(bucket, name), names)
+
+
+def _delete_if_present(bucket, name: str) -> None:
+    """Delete the object; one already gone (never written, or deleted by a retried request) is as good as deleted."""
     from google.api_core.exceptions import NotFound
 
-    def delete(name: str) -> None:
-        try:
-            bucket.blob(name).delete()
-        except NotFound:
-            pass
-
-    _in_parallel(delete, names)
+    try:
+        bucket.blob(name).delete()
+    except NotFound:
+        pass
 
 
 def read_manifest(client, layout: MonthLayout) -> dict:

@@ -44,6 +44,10 @@ def task_states(run):
     return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 
 
+def tries(run):
+    return {ti.task_id: ti.try_number for ti in run.get_task_instances()}
+
+
 def test_a_run_loads_its_month_and_a_rerun_replaces_it(dag, airflow_env, published_march, postgres_dsn):
     first = dag.test(logical_date=MARCH)
     assert first.state == "success", task_states(first)
@@ -88,7 +92,7 @@ def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_
     assert run.state == "success", task_states(run)
     answers = [status for _, requested, status in source.requests[requests_before:] if requested == path]
     assert answers == [500, 500, 200, 200]
-    assert {ti.task_id: ti.try_number for ti in run.get_task_instances()}["download_month"] == 2
+    assert tries(run)["download_month"] == 2
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
 
 
@@ -134,7 +138,7 @@ def test_postgres_stopping_mid_load_keeps_the_month_and_airflow_retry_reloads_it
         assert load_was_waiting == [True]
         assert after_the_crash == {"2021-03": published_march}
         assert second.state == "success", task_states(second)
-        assert {ti.task_id: ti.try_number for ti in second.get_task_instances()}["load_month_to_postgres"] == 2
+        assert tries(second)["load_month_to_postgres"] == 2
         counts, audit = month_counts(dsn, airflow_env)
         assert counts == {"2021-03": published_march}
         assert [run_id for run_id, _ in audit] == [first.run_id, second.run_id]
