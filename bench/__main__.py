@@ -277,8 +277,8 @@ def child_environment(dsn: str, base_url: str) -> dict[str, str]:
             **read_env_file(REPO / ".env"),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
             "PYTHONPYCACHEPREFIX": str(PYCACHE),
             "AIRFLOW_CONN_NY_TAXI_POSTGRES": dsn,
-            "AIRFLOW_VAR_NYC_TLC_BASE_URL": base_url,
-            "AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": "ny_taxi",
+            "AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL": base_url,
+            "AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": "ny_taxi",
         },
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)

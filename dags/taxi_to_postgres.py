@@ -16,7 +16,7 @@ month's own partition of `ny_taxi.<color>_tripdata`:
 A manual run loads the month given in the params `year` and `month`. Re-running a month replaces it exactly.
 
 **Where:** Postgres comes from the connection `ny_taxi_postgres`; the source's base URL from the Variable
-`nyc_tlc_base_url` (default: the GitHub release).
+`nyc_taxi_source_base_url` (default: the GitHub release).
 """
 
 from __future__ import annotations

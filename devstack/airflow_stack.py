@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.real_source:
         months = sorted(args.months.split(","))
         server = serve_generated_months(months, ["yellow", "green"])
-        env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
+        env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
         # Catchup of the served months only, unless the shell says otherwise.
         env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
         env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])

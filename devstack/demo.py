@@ -25,6 +25,7 @@ from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import pickup_date_column
+from nyc_taxi.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
@@ -122,21 +123,23 @@ def show_gcs_and_bigquery(bucket: str, months: list[TaxiMonth], bigquery_emulato
     from google.cloud import storage
 
     objects = list(storage.Client(project=GCP_PROJECT).list_blobs(bucket))
+    prefix = Settings.gcs_prefix
     print(f"\nObjects in gs://{bucket}: {len(objects)}")
     for month in months:
         manifest = next((blob for blob in objects if blob.name.endswith(f"{month.color}/_manifests/{month.label}.json")),
                         None)
-        partitions = {blob.name.rsplit("/", 2)[-2] for blob in objects if blob.name.startswith(f"nyc_taxi/{month.color}/")
+        partitions = {blob.name.rsplit("/", 2)[-2] for blob in objects if blob.name.startswith(f"{prefix}/{month.color}/")
                       and f"/{month.label}-" in blob.name}
-        print(f"    {month}: {len(partitions)} pickup-date partitions, e.g. gs://{bucket}/nyc_taxi/{month.color}/"
+        print(f"    {month}: {len(partitions)} pickup-date partitions, e.g. gs://{bucket}/{prefix}/{month.color}/"
               f"{sorted(partitions)[len(partitions) // 2] if partitions else '-'}/; manifest "
               f"{'written' if manifest else 'MISSING'}")
     client = bigquery_emulator.client()
+    dataset = Settings.bigquery_dataset
     for month in months:
         rows = list(client.query_and_wait(
-            f"SELECT {pickup_date_column(month.color)} AS day, COUNT(*) AS trips FROM `{GCP_PROJECT}.ny_taxi."
+            f"SELECT {pickup_date_column(month.color)} AS day, COUNT(*) AS trips FROM `{GCP_PROJECT}.{dataset}."
             f"{month.color}_tripdata` WHERE source_month = DATE '{month.first_day}' GROUP BY 1 ORDER BY 1"))
-        print(f"\nRows per partition in BigQuery {GCP_PROJECT}.ny_taxi.{month.color}_tripdata ({month}): "
+        print(f"\nRows per partition in BigQuery {GCP_PROJECT}.{dataset}.{month.color}_tripdata ({month}): "
               f"{sum(row['trips'] for row in rows):,} in {len(rows)} partitions")
         shown = rows if len(rows) <= 6 else [*rows[:3], None, *rows[-3:]]
         for row in shown:
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     if not args.real_source:
         server = serve_generated_months([args.month], colors)
-        env["AIRFLOW_VAR_NYC_TLC_BASE_URL"] = server.base_url
+        env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
 
     emulators = [] if args.postgres_only else start_gcp_emulators(env)
     dag_runs = [(f"{color}_taxi_to_postgres", [f"{year:04d}-{month:02d}-01"]) for color in colors]
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         results = {dag_id: run_dag(dag_id, arguments, env, LOCAL / "logs" / f"{dag_id}.log")
                    for dag_id, arguments in dag_runs}
-        show_results(cluster.dsn(**login), env_file.get("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", "ny_taxi"))
+        schema = env_file.get("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", Settings.postgres_schema)
+        show_results(cluster.dsn(**login), schema)
         if emulators:
             show_gcs_and_bigquery(DEMO_BUCKET, [TaxiMonth(color, year, month) for color in colors], emulators[0])
     finally:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from nyc_taxi.settings import DEFAULT_SOURCE_BASE_URL
+
 TAXI_COLORS = ("yellow", "green")
 # The months the release publishes; the DAGs' start and end dates and their params' bounds.
 FIRST_MONTH = dt.date(2019, 1, 1)
 LAST_MONTH = dt.date(2021, 7, 1)
-DEFAULT_SOURCE_BASE_URL = "https://github.com/DataTalksClub/nyc-tlc-data/releases/download"
 
 
 @dataclass(frozen=True, order=True)

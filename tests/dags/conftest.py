@@ -52,7 +52,7 @@ def airflow_stack(postgres_cluster, postgres_dsn, source_server):
             SESSION_DIR / f"staging-{name}",
             {
                 "AIRFLOW_CONN_NY_TAXI_POSTGRES": postgres_conn_uri(postgres_dsn),
-                "AIRFLOW_VAR_NYC_TLC_BASE_URL": source_server.base_url,
+                "AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL": source_server.base_url,
                 **extra_env,
             },
         )

@@ -17,7 +17,7 @@ MONTHS = ["2020-01", "2020-02", "2020-03"]
 
 @pytest.fixture(scope="module")
 def stack(airflow_stack):
-    with airflow_stack("backfill", {"AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA": SCHEMA,
+    with airflow_stack("backfill", {"AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": SCHEMA,
                                     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}) as running:
         yield running
 

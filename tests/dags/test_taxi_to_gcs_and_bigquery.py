@@ -21,7 +21,7 @@ def dags():
 @pytest.fixture
 def airflow_env(airflow_db, source, bigquery, monkeypatch):
     bigquery_env = bigquery
-    monkeypatch.setenv("AIRFLOW_VAR_NYC_TLC_BASE_URL", source.base_url)
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL", source.base_url)
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET", BUCKET)
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_BIGQUERY_DATASET", "dag_tests")
     return bigquery_env

@@ -26,8 +26,8 @@ def published_march(publish):
 @pytest.fixture
 def airflow_env(airflow_db, source, postgres_dsn, pg_schema, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_NY_TAXI_POSTGRES", postgres_conn_uri(postgres_dsn))
-    monkeypatch.setenv("AIRFLOW_VAR_NYC_TLC_BASE_URL", source.base_url)
-    monkeypatch.setenv("AIRFLOW_VAR_NY_TAXI_POSTGRES_SCHEMA", pg_schema)
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL", source.base_url)
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", pg_schema)
     return pg_schema
 
 
