@@ -263,9 +263,10 @@ def dag_import_note(env: dict) -> str:
 
 def child_environment(dsn: str, base_url: str) -> dict[str, str]:
     """The environment of every measured process: Airflow's settings as the demo and the tests set them,
-    the deployment's `.env`, and a bytecode cache of our own, so no way pays for compiling its imports."""
+    the deployment's `.env`, `.env.local` and shell, and a bytecode cache of our own, so no way pays for
+    compiling its imports."""
     from devstack.airflow_stack import airflow_environment
-    from devstack.demo import read_env_file
+    from devstack.local_env import local_environment
 
     airflow_home = BENCH_DIR / "airflow"
     airflow_home.mkdir(parents=True, exist_ok=True)
@@ -274,12 +275,12 @@ def child_environment(dsn: str, base_url: str) -> dict[str, str]:
         f"sqlite:///{airflow_home}/airflow.db",
         BENCH_DIR / "work" / "airflow-staging",
         {
-            **read_env_file(REPO / ".env"),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
             "PYTHONPYCACHEPREFIX": str(PYCACHE),
             "AIRFLOW_CONN_NY_TAXI_POSTGRES": dsn,
             "AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL": base_url,
             "AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": "ny_taxi",
         },
+        base=local_environment(),  # the deployment's settings, e.g. ARROW_DEFAULT_MEMORY_POOL
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env

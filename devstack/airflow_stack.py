@@ -14,10 +14,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
+from devstack.local_env import local_environment
 from devstack.postgres_cluster import PostgresCluster
 from devstack.server_process import stopped_with_parent
 
@@ -25,10 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
 
 
-def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: dict[str, str] | None = None):
-    """Environment for Airflow processes of one home, reading this repo's DAGs and plugins."""
+def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: Mapping[str, str] | None = None,
+                        base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for Airflow processes of one home, reading this repo's DAGs and plugins: `base` (default: this
+    process's environment; the commands pass `local_environment()`), overridden by `extra`, then by the home's own."""
     return {
-        **os.environ,
+        **(os.environ if base is None else base),
         **(extra or {}),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -132,16 +136,17 @@ class AirflowStack:
 
 
 def stack_environment() -> tuple[PostgresCluster, dict[str, str]]:
-    """The local cluster from `.env` (started, with the taxi and the metadata databases) and the stack's env."""
-    from devstack.demo import postgres_cluster, read_env_file
+    """The local cluster that `.env`, `.env.local` or the shell names (started, with the taxi and the metadata
+    databases) and the stack's env."""
+    from devstack.demo import postgres_cluster
 
-    env_file = read_env_file(REPO / ".env")
-    cluster, login = postgres_cluster(env_file["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
+    configured = local_environment()
+    cluster, login = postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
     cluster.start()
     cluster.create_role_and_database(**login)
     cluster.create_role_and_database("airflow", "airflow", "airflow")
     metadata_db = f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/airflow"
-    return cluster, airflow_environment(LOCAL / "airflow-stack", metadata_db, LOCAL / "staging", env_file)
+    return cluster, airflow_environment(LOCAL / "airflow-stack", metadata_db, LOCAL / "staging", base=configured)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         months = sorted(args.months.split(","))
         server = serve_generated_months(months, ["yellow", "green"])
         env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
-        # Catchup of the served months only, unless the shell says otherwise.
+        # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
         env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
         env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
     stack = AirflowStack(env, args.port, args.parallelism)

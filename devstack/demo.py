@@ -1,9 +1,10 @@
 """`./dev demo`: load a month through the real DAGs on local stand-ins, then show what landed.
 
-Starts the PostgreSQL cluster named by `.env` and the GCS and BigQuery emulators, serves generated months in
-the release's layout (this machine may have no internet; `--real-source` uses the real release), runs each
-color's Postgres, GCS and BigQuery DAGs with `airflow dags test`, and prints rows per month, the audit rows,
-the objects and partitions in the bucket and the rows per partition in BigQuery. Safe to run again.
+Starts the PostgreSQL cluster named by `.env` (or `.env.local`, or the shell) and the GCS and BigQuery
+emulators, serves generated months in the release's layout (this machine may have no internet; `--real-source`
+uses the real release), runs each color's Postgres, GCS and BigQuery DAGs with `airflow dags test`, and prints
+rows per month, the audit rows, the objects and partitions in the bucket and the rows per partition in BigQuery.
+Safe to run again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from devstack.airflow_stack import airflow_environment
+from devstack.local_env import local_environment
 from devstack.postgres_cluster import PostgresCluster
 from devstack.source_server import SourceServer
 from devstack.synthetic_month import release_path, write_month
@@ -47,16 +49,6 @@ def summary_of(line: str) -> str | None:
         if found:
             return shown.format(line.strip() if pattern is ERROR_LINE else found.group(1))
     return None
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip().strip("'\"")
-    return values
 
 
 def postgres_cluster(conn_uri: str) -> tuple[PostgresCluster, dict[str, str]]:
@@ -171,14 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop", action="store_true", help="stop the demo's PostgreSQL cluster and exit")
     args = parser.parse_args(argv)
 
-    env_file = read_env_file(REPO / ".env")
-    cluster, login = postgres_cluster(env_file["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
+    configured = local_environment()
+    cluster, login = postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
     if args.stop:
         cluster.stop()
         print("PostgreSQL stopped")
         return 0
 
-    env = airflow_environment(LOCAL / "airflow", f"sqlite:///{LOCAL}/airflow/airflow.db", LOCAL / "staging", env_file)
+    env = airflow_environment(LOCAL / "airflow", f"sqlite:///{LOCAL}/airflow/airflow.db", LOCAL / "staging",
+                              base=configured)
     (LOCAL / "logs").mkdir(parents=True, exist_ok=True)
     print(f"==> PostgreSQL on 127.0.0.1:{cluster.port} (data in {cluster.data_dir.relative_to(REPO)})")
     cluster.start()
@@ -204,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         results = {dag_id: run_dag(dag_id, arguments, env, LOCAL / "logs" / f"{dag_id}.log")
                    for dag_id, arguments in dag_runs}
-        schema = env_file.get("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", Settings.postgres_schema)
+        schema = configured.get("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", Settings.postgres_schema)
         show_results(cluster.dsn(**login), schema)
         if emulators:
             show_gcs_and_bigquery(DEMO_BUCKET, [TaxiMonth(color, year, month) for color in colors], emulators[0])
