@@ -1,6 +1,6 @@
 """Airflow run locally: the environment for one Airflow home, and its api-server, scheduler and dag-processor.
 
-`./dev airflow` starts the whole stack on the local PostgreSQL cluster (which also holds Airflow's metadata
+`./dev stack` starts the whole stack on the local PostgreSQL cluster (which also holds Airflow's metadata
 database) so that catchup, `airflow backfill create` and the UI work as in production; Ctrl-C stops it all.
 """
 
@@ -19,12 +19,9 @@ from pathlib import Path
 
 import requests
 
-from devstack.local_env import local_environment
+from devstack.local_env import LOCAL, REPO, local_environment, local_postgres_cluster, serve_generated_months
 from devstack.postgres_cluster import PostgresCluster
 from devstack.server_process import stopped_with_parent
-
-REPO = Path(__file__).resolve().parents[1]
-LOCAL = REPO / ".local"
 
 
 def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: Mapping[str, str] | None = None,
@@ -138,10 +135,8 @@ class AirflowStack:
 def stack_environment() -> tuple[PostgresCluster, dict[str, str]]:
     """The local cluster that `.env`, `.env.local` or the shell names (started, with the taxi and the metadata
     databases) and the stack's env."""
-    from devstack.demo import postgres_cluster
-
     configured = local_environment()
-    cluster, login = postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
+    cluster, login = local_postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
     cluster.start()
     cluster.create_role_and_database(**login)
     cluster.create_role_and_database("airflow", "airflow", "airflow")
@@ -154,8 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["cli"]:
         _, env = stack_environment()
         return subprocess.run([sys.executable, "-m", "airflow", *argv[1:]], env=env).returncode
-
-    from devstack.demo import serve_generated_months
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)

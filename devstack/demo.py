@@ -16,25 +16,17 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 
 from devstack.airflow_stack import airflow_environment
-from devstack.local_env import local_environment
-from devstack.postgres_cluster import PostgresCluster
-from devstack.source_server import SourceServer
-from devstack.synthetic_month import release_path, write_month
+from devstack.local_env import LOCAL, REPO, local_environment, local_postgres_cluster, serve_generated_months
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import pickup_date_column
 from nyc_taxi.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
-LOCAL = REPO / ".local"
 GCP_PROJECT = "nyc-taxi-local"
 DEMO_BUCKET = "nyc-taxi-lake"
-# Row counts of the real files, so the demo moves a realistic volume.
-DEMO_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518}
 TASK_STARTED = re.compile(r"running task <TaskInstance: [\w-]+\.(\w+) ")
 OUR_LOG_LINE = re.compile(r"\] (.*?) +\[nyc_taxi\.")
 ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception|Mismatch|NotPublished): ")
@@ -49,29 +41,6 @@ def summary_of(line: str) -> str | None:
         if found:
             return shown.format(line.strip() if pattern is ERROR_LINE else found.group(1))
     return None
-
-
-def postgres_cluster(conn_uri: str) -> tuple[PostgresCluster, dict[str, str]]:
-    target = urlsplit(conn_uri)
-    if target.hostname not in ("127.0.0.1", "localhost"):
-        sys.exit(f"the demo starts a local cluster, but AIRFLOW_CONN_NY_TAXI_POSTGRES points at {target.hostname}")
-    login = {"user": target.username, "password": target.password, "dbname": target.path.lstrip("/")}
-    return PostgresCluster(LOCAL / "postgres" / "data", target.port or 5432), login
-
-
-def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer:
-    """Generate the months (once; they are kept in .local/source) and serve them like the release."""
-    for label in months:
-        year, month = (int(part) for part in label.split("-"))
-        for color in colors:
-            path = release_path(LOCAL / "source", color, year, month)
-            if not path.exists():
-                rows = DEMO_ROWS.get((color, label), 100_000)
-                print(f"==> generating {rows:,} realistic {color} trips for {label} in {path.relative_to(REPO)}")
-                write_month(path, color, year, month, rows)
-    server = SourceServer(LOCAL / "source").start()
-    print(f"==> serving them like the release at {server.base_url}")
-    return server
 
 
 def run_dag(dag_id: str, arguments: list[str], env: dict[str, str], log_file: Path) -> bool:
@@ -164,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configured = local_environment()
-    cluster, login = postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
+    cluster, login = local_postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
     if args.stop:
         cluster.stop()
         print("PostgreSQL stopped")

@@ -1,17 +1,26 @@
-"""The settings every local command runs with: `.env`, then `.env.local`, then the shell, the later winning.
+"""What every local command shares: its settings, the PostgreSQL cluster they name, and months served like the release.
 
-`./dev demo`, `./dev stack`, `./dev airflow` and `./dev bench` all start from `local_environment()`, so a value
-put in the git-ignored `.env.local` or exported in the shell overrides the repo's local defaults in `.env`.
+Settings are `.env`, then `.env.local`, then the shell, the later winning: `./dev demo`, `./dev stack`,
+`./dev airflow` and `./dev bench` all start from `local_environment()`, so a value put in the git-ignored
+`.env.local` or exported in the shell overrides the repo's local defaults in `.env`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from devstack.postgres_cluster import PostgresCluster
+from devstack.source_server import SourceServer
 
 REPO = Path(__file__).resolve().parents[1]
+LOCAL = REPO / ".local"
 ENV_FILES = (".env", ".env.local")  # in this order; .env.local is optional
+# Row counts of the real files, so generated months move a realistic volume.
+RELEASE_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -32,3 +41,31 @@ def local_environment(root: Path = REPO, environ: Mapping[str, str] = os.environ
         if (root / name).exists():
             values.update(read_env_file(root / name))
     return {**values, **environ}
+
+
+def local_postgres_cluster(conn_uri: str) -> tuple[PostgresCluster, dict[str, str]]:
+    """The cluster under .local that the connection URI names (not started), and the URI's login and database."""
+    target = urlsplit(conn_uri)
+    if target.hostname not in ("127.0.0.1", "localhost"):
+        sys.exit(f"the local commands start a local cluster, but AIRFLOW_CONN_NY_TAXI_POSTGRES points at "
+                 f"{target.hostname}")
+    login = {"user": target.username, "password": target.password, "dbname": target.path.lstrip("/")}
+    return PostgresCluster(LOCAL / "postgres" / "data", target.port or 5432), login
+
+
+def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer:
+    """Generate the months (once; they are kept in .local/source) and serve them like the release."""
+    # numpy and pyarrow only when months are served: `./dev airflow` needs neither.
+    from devstack.synthetic_month import release_path, write_month
+
+    for label in months:
+        year, month = (int(part) for part in label.split("-"))
+        for color in colors:
+            path = release_path(LOCAL / "source", color, year, month)
+            if not path.exists():
+                rows = RELEASE_ROWS.get((color, label), 100_000)
+                print(f"==> generating {rows:,} realistic {color} trips for {label} in {path.relative_to(REPO)}")
+                write_month(path, color, year, month, rows)
+    server = SourceServer(LOCAL / "source").start()
+    print(f"==> serving them like the release at {server.base_url}")
+    return server
