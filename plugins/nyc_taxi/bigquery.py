@@ -14,15 +14,13 @@ import re
 import time
 
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.schema import SOURCE_COLUMNS, Kind, pickup_date_column
+from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_columns, pickup_date_column
 from nyc_taxi.sql_files import sql_text
 
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
 _PROJECT = re.compile(r"[a-z][a-z0-9.:-]{4,62}[a-z0-9]")
-# The staging table holds what the Parquet files say; the target's types are fixed here.
-_TARGET_TYPE = {Kind.INTEGER: "INT64", Kind.FLOAT: "FLOAT64", Kind.TIMESTAMP: "DATETIME", Kind.TEXT: "STRING"}
 
 
 class BigQueryCheckFailed(ValueError):
@@ -53,6 +51,10 @@ def _quoted(full_id: str) -> str:
     return f"`{full_id}`"
 
 
+def _bigquery_type(column: LoadedColumn) -> str:
+    return STORED_TYPES[column.kind].bigquery
+
+
 def _parameter(name: str, kind: str, value) -> dict:
     return {"name": name, "parameterType": {"type": kind}, "parameterValue": {"value": str(value)}}
 
@@ -64,7 +66,11 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
     staging = table_id(project, dataset, f"{month.color}_tripdata__load_{month.year:04d}_{month.month:02d}")
     client = hook.get_client(project_id=project, location=location)
     client.create_dataset(f"{project}.{dataset}", exists_ok=True)
-    client.query_and_wait(sql_text(f"bigquery/create_{month.color}_tripdata").format(table=_quoted(table)))
+    client.query_and_wait(sql_text("bigquery/create_tripdata").format(
+        table=_quoted(table),
+        columns=",\n    ".join(f"{c.name} {_bigquery_type(c)}" for c in loaded_columns(month.color)),
+        partition_column=pickup_date_column(month.color),
+    ))
     audit = audit_table(project, dataset, month.color)
     client.query_and_wait(sql_text("bigquery/create_load_audit").format(table=_quoted(audit)))
     try:
@@ -91,16 +97,14 @@ def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manif
         project_id=project,
         location=location,
     )
-    columns = SOURCE_COLUMNS[month.color]
-    date_column = pickup_date_column(month.color)
-    select_list = [f"CAST({c.name} AS {_TARGET_TYPE[c.kind]}) AS {c.name}" for c in columns]
-    select_list.append(f"CAST({date_column} AS DATE) AS {date_column}")
+    # The staging table holds what the Parquet files say; the target's types are schema.py's.
+    columns = loaded_columns(month.color)
     sql = sql_text("bigquery/replace_month").format(
         table=_quoted(table),
         staging_table=_quoted(staging),
         audit_table=_quoted(audit),
-        columns=", ".join([c.name for c in columns] + [date_column]),
-        select_list=",\n       ".join(select_list),
+        columns=", ".join(c.name for c in columns),
+        select_list=",\n       ".join(f"CAST({c.name} AS {_bigquery_type(c)}) AS {c.name}" for c in columns),
     )
     parameters = [
         _parameter("source_month", "DATE", month.first_day.isoformat()),

@@ -27,8 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from nyc_taxi.months import TaxiMonth, path_safe
-from nyc_taxi.schema import pickup_date_column
-from nyc_taxi.transform import cleaned_schema
+from nyc_taxi.schema import arrow_schema, pickup_date_column
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +102,13 @@ def write_month_partitions(batches: Iterable[pa.RecordBatch], month: TaxiMonth, 
         written[str(relative)] = {"pickup_date": relative.parent.name.split("=", 1)[1],
                                   "rows": written_file.metadata.num_rows}
 
+    schema = arrow_schema(month.color)
     ds.write_dataset(
         batches,
         local_dir,
-        schema=cleaned_schema(month.color),
+        schema=schema,
         format="parquet",
-        partitioning=ds.partitioning(pa.schema([(pickup_date_column(month.color), pa.date32())]), flavor="hive"),
+        partitioning=ds.partitioning(pa.schema([schema.field(pickup_date_column(month.color))]), flavor="hive"),
         basename_template=f"{month.label}-{{i}}.parquet",
         file_options=ds.ParquetFileFormat().make_write_options(compression="snappy"),
         min_rows_per_group=ROWS_PER_GROUP,
@@ -235,7 +235,7 @@ def upload_run_date_object(
 ) -> tuple[str, int]:
     """The module's single, unpartitioned object of the run, named by the run's date; returns (uri, rows)."""
     rows = 0
-    with pq.ParquetWriter(local_file, cleaned_schema(layout.month.color), compression="snappy") as writer:
+    with pq.ParquetWriter(local_file, arrow_schema(layout.month.color), compression="snappy") as writer:
         for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows

@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.schema import loaded_column_names
+from nyc_taxi.schema import STORED_TYPES, loaded_column_names, loaded_columns
 from nyc_taxi.sql_files import statement
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,20 @@ class LoadAudit:
     transform_seconds: float
 
 
+def _column_definitions(color: str) -> sql.Composed:
+    """The table's columns as DDL (`"vendor_id" bigint, ...`), from schema.py: names quoted, types its constants."""
+    return sql.SQL(",\n    ").join(
+        sql.SQL("{} {}").format(sql.Identifier(column.name), sql.SQL(STORED_TYPES[column.kind].postgres))
+        for column in loaded_columns(color)
+    )
+
+
 def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SCHEMA) -> None:
     with conn.transaction():
         conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
         conn.execute(statement("create_schema", schema=schema))
-        conn.execute(statement(f"create_{color}_tripdata", schema=schema, table=table_name(color)))
+        conn.execute(statement("create_tripdata", schema=schema, table=table_name(color),
+                               columns=_column_definitions(color)))
         conn.execute(statement("create_load_audit", schema=schema))
 
 

@@ -1,10 +1,15 @@
-"""The release files' columns per color: their types as read, their names as loaded, and which may be absent."""
+"""The taxi tables' one definition: the release files' columns per color (their types as read, their names as
+loaded, which may be absent) and each type as Arrow, Postgres and BigQuery store it. The tables' DDL is generated from it."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Kind(Enum):
@@ -12,6 +17,27 @@ class Kind(Enum):
     FLOAT = "float"
     TIMESTAMP = "timestamp"
     TEXT = "text"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class StoredTypes:
+    """A kind's type in each store. Arrow's is a pyarrow alias (`pa.type_for_alias`), so importing this module
+    costs no pyarrow; Postgres's is the name information_schema reports, so a test can compare them."""
+
+    arrow: str
+    postgres: str
+    bigquery: str
+
+
+STORED_TYPES: dict[Kind, StoredTypes] = {
+    Kind.INTEGER: StoredTypes("int64", "bigint", "INT64"),
+    Kind.FLOAT: StoredTypes("double", "double precision", "FLOAT64"),
+    # The files' timestamps are NYC local time without an offset: stored naive everywhere.
+    Kind.TIMESTAMP: StoredTypes("timestamp[us]", "timestamp without time zone", "DATETIME"),
+    Kind.TEXT: StoredTypes("string", "text", "STRING"),
+    Kind.DATE: StoredTypes("date32", "date", "DATE"),
+}
 
 
 @dataclass(frozen=True)
@@ -91,9 +117,34 @@ def pickup_date_column(color: str) -> str:
     return f"{_PICKUP_PREFIX[color]}_pickup_date"
 
 
+@dataclass(frozen=True)
+class LoadedColumn:
+    name: str
+    kind: Kind
+
+
+def loaded_columns(color: str) -> list[LoadedColumn]:
+    """The cleaned month's columns, in order: the source columns in snake_case, then the pickup date. The tables
+    in Postgres and BigQuery have these, then the `source_month` each load adds."""
+    source_columns = [LoadedColumn(column.name, column.kind) for column in SOURCE_COLUMNS[color]]
+    return source_columns + [LoadedColumn(pickup_date_column(color), Kind.DATE)]
+
+
 def loaded_column_names(color: str) -> list[str]:
-    """The cleaned month's columns, in order: the source columns in snake_case, then the pickup date."""
-    return [column.name for column in SOURCE_COLUMNS[color]] + [pickup_date_column(color)]
+    return [column.name for column in loaded_columns(color)]
+
+
+def arrow_type(kind: Kind) -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.type_for_alias(STORED_TYPES[kind].arrow)
+
+
+def arrow_schema(color: str) -> pa.Schema:
+    """The cleaned month's Arrow schema: the staging file's and the Parquet objects'."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(column.name, arrow_type(column.kind)) for column in loaded_columns(color)])
 
 
 class HeaderMismatch(ValueError):

@@ -24,6 +24,8 @@ from nyc_taxi.schema import (
     SOURCE_COLUMNS,
     Kind,
     SourceColumn,
+    arrow_schema,
+    arrow_type,
     check_header,
     pickup_date_column,
     pickup_datetime_column,
@@ -39,13 +41,8 @@ CLEANED_SUFFIX = ".arrow"
 _STAGING_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 PROGRESS_EVERY_ROWS = 500_000
 
-_READ_TYPES = {
-    Kind.INTEGER: pa.float64(),  # the files write integers as `1` or `1.0`; made integers after a check
-    Kind.FLOAT: pa.float64(),
-    Kind.TIMESTAMP: pa.timestamp("us"),
-    Kind.TEXT: pa.string(),
-}
-_LOADED_TYPES = {**_READ_TYPES, Kind.INTEGER: pa.int64()}
+# The files write integers as `1` or `1.0`: read as floats, made integers after a check.
+_READ_TYPES = {**{kind: arrow_type(kind) for kind in Kind}, Kind.INTEGER: pa.float64()}
 
 
 class TransformError(ValueError):
@@ -80,11 +77,6 @@ class TransformStats:
             "dropped": dict(self.dropped),
             "seconds": round(self.seconds, 3),
         }
-
-
-def cleaned_schema(color: str) -> pa.Schema:
-    fields = [pa.field(column.name, _LOADED_TYPES[column.kind]) for column in SOURCE_COLUMNS[color]]
-    return pa.schema(fields + [pa.field(pickup_date_column(color), pa.date32())])
 
 
 def read_header(path: Path) -> list[str]:
@@ -124,7 +116,7 @@ def read_source_batches(path: Path, color: str, name: str | None = None) -> Iter
         arrays = []
         for column in columns:
             if column.source_name in absent:
-                arrays.append(pa.nulls(batch.num_rows, _LOADED_TYPES[column.kind]))
+                arrays.append(pa.nulls(batch.num_rows, arrow_type(column.kind)))
             elif column.kind is Kind.INTEGER:
                 arrays.append(_as_integers(batch[column.source_name], column, name, rows_before))
             else:
@@ -199,7 +191,7 @@ def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats) -> pa.
         batch = batch.filter(rule.keep(batch), null_selection_behavior="drop")
         stats.dropped[rule.name] += before - batch.num_rows
     stats.rows_kept += batch.num_rows
-    pickup_date = pc.cast(batch[pickup_datetime_column(color)], pa.date32())
+    pickup_date = pc.cast(batch[pickup_datetime_column(color)], arrow_type(Kind.DATE))
     return batch.append_column(pickup_date_column(color), pickup_date)
 
 
@@ -226,7 +218,7 @@ def transform_month_file(source: Path, color: str, destination: Path, name: str 
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     try:
-        with pa.ipc.new_file(str(partial), cleaned_schema(color), options=_STAGING_OPTIONS) as writer:
+        with pa.ipc.new_file(str(partial), arrow_schema(color), options=_STAGING_OPTIONS) as writer:
             for batch in clean_month_batches(source, color, stats, name):
                 writer.write_batch(batch)
         partial.replace(destination)

@@ -8,6 +8,7 @@ from nyc_taxi.bigquery import (
 )
 from nyc_taxi.gcs import MonthLayout
 from nyc_taxi.months import TaxiMonth
+from nyc_taxi.schema import STORED_TYPES, loaded_columns
 
 from tests.conftest import GCP_PROJECT
 from tests.nyc_taxi.trip_files import cleaned_synthetic_month, read_cleaned
@@ -53,8 +54,10 @@ def test_months_load_partitioned_and_a_reload_replaces_exactly_its_month(cleaned
     total = hook.get_client(project_id=GCP_PROJECT).query_and_wait(
         f"SELECT COUNT(*) FROM `{GCP_PROJECT}.ny_taxi.yellow_tripdata`")
     assert next(iter(total))[0] == sum(manifest["rows"] for manifest in manifests.values())
-    types = {field.name: field.field_type for field in table.schema}
-    assert types["tpep_pickup_datetime"] == "DATETIME" and types["passenger_count"] == "INTEGER"
+    legacy_names = {"INT64": "INTEGER", "FLOAT64": "FLOAT"}  # what the API calls them
+    expected = [(c.name, STORED_TYPES[c.kind].bigquery, "NULLABLE") for c in loaded_columns("yellow")]
+    expected = [(name, legacy_names.get(kind, kind), mode) for name, kind, mode in expected]
+    assert [(f.name, f.field_type, f.mode) for f in table.schema] == [*expected, ("source_month", "DATE", "REQUIRED")]
 
 
 def test_a_check_names_the_dates_that_differ_from_gcs(cleaned, bucket, write, hook):

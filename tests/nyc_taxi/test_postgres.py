@@ -2,7 +2,8 @@ import threading
 
 import pytest
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, replace_month
+from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, create_tables, replace_month, table_name
+from nyc_taxi.schema import STORED_TYPES, loaded_columns
 
 from tests.nyc_taxi.trip_files import cleaned_batches_of, cleaned_synthetic_month
 
@@ -30,6 +31,18 @@ def rows_per_month(conn, schema):
     return dict(conn.execute(
         f"SELECT to_char(source_month, 'YYYY-MM'), count(*) FROM {schema}.yellow_tripdata GROUP BY 1 ORDER BY 1"
     ).fetchall())
+
+
+@pytest.mark.parametrize("color", ["yellow", "green"])
+def test_the_table_has_the_cleaned_months_columns_in_order_then_the_source_month(pg_conn, pg_schema, color):
+    create_tables(pg_conn, color, pg_schema)
+    columns = pg_conn.execute(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        (pg_schema, table_name(color)),
+    ).fetchall()
+    expected = [(c.name, STORED_TYPES[c.kind].postgres, "YES") for c in loaded_columns(color)]
+    assert columns == [*expected, ("source_month", "date", "NO")]
 
 
 def test_a_month_loads_with_its_audit_row(pg_conn, pg_schema, cleaned_months):

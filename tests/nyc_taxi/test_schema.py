@@ -1,6 +1,19 @@
+import subprocess
+import sys
+
+import pyarrow as pa
 import pytest
 
-from nyc_taxi.schema import SOURCE_COLUMNS, HeaderMismatch, check_header, loaded_column_names, snake_case
+from nyc_taxi.schema import (
+    SOURCE_COLUMNS,
+    STORED_TYPES,
+    HeaderMismatch,
+    Kind,
+    arrow_schema,
+    check_header,
+    loaded_column_names,
+    snake_case,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +33,25 @@ def test_camel_case_columns_load_in_snake_case(source, loaded):
 def test_loaded_columns_end_with_the_pickup_date():
     assert loaded_column_names("yellow")[-1] == "tpep_pickup_date"
     assert loaded_column_names("green")[-1] == "lpep_pickup_date"
+
+
+def test_every_kind_has_a_type_in_every_store():
+    assert set(STORED_TYPES) == set(Kind)
+
+
+def test_the_arrow_schema_is_the_loaded_columns_in_arrow_types():
+    schema = arrow_schema("yellow")
+    assert schema.names == loaded_column_names("yellow")
+    assert schema.field("passenger_count").type == pa.int64()
+    assert schema.field("trip_distance").type == pa.float64()
+    assert schema.field("tpep_pickup_datetime").type == pa.timestamp("us")
+    assert schema.field("store_and_fwd_flag").type == pa.string()
+    assert schema.field("tpep_pickup_date").type == pa.date32()
+
+
+def test_importing_the_schema_costs_no_pyarrow():
+    check = "import sys, nyc_taxi.schema; sys.exit('pyarrow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check]).returncode == 0
 
 
 def test_an_older_file_may_lack_the_congestion_surcharge():

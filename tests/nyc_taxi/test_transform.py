@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from nyc_taxi.schema import HeaderMismatch, SOURCE_COLUMNS, loaded_column_names
-from nyc_taxi.transform import TransformError, cleaned_schema, transform_month_file
+from nyc_taxi.schema import HeaderMismatch, SOURCE_COLUMNS, arrow_schema, loaded_column_names
+from nyc_taxi.transform import TransformError, transform_month_file
 
 from tests.nyc_taxi.trip_files import read_cleaned, trip
 
@@ -18,7 +18,7 @@ def clean(path, color, tmp_path):
 def test_a_typical_trip_loads_typed_and_renamed(color, write_trips, tmp_path):
     stats, table = clean(write_trips(color, [trip(color)]), color, tmp_path)
     assert stats.rows_read == stats.rows_kept == 1
-    assert table.schema == cleaned_schema(color)
+    assert table.schema == arrow_schema(color)
     assert table.column_names == loaded_column_names(color)
     row = table.to_pylist()[0]
     assert row["vendor_id"] in (1, 2) and isinstance(row["passenger_count"], int)
