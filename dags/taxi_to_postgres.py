@@ -12,8 +12,11 @@ month's own partition of `ny_taxi.<color>_tripdata`:
 4. `check_month_in_postgres` fails, naming the rule, on zero passengers or distances, unknown vendors or a
    row count that differs from the transform's.
 
-**Which month:** a scheduled run loads its data interval (the January run, due on 1 February, loads January).
-A manual run loads the month given in the params `year` and `month`. Re-running a month replaces it exactly.
+**Which month:** every run is dated the first of the month it loads, so catchup and backfills read 2021-01,
+2021-02, ... in the grid. Catchup runs each month of the release (2019-01..2021-07) once the DAG is unpaused.
+From **Trigger**, give the params `year` and `month` (the form's default date is today, which the release does
+not hold: without params that run fails at once, naming the months it does). The run's note names its month.
+Re-running a month replaces it exactly.
 
 **Where:** Postgres comes from the connection `ny_taxi_postgres`; the source's base URL from the Variable
 `nyc_taxi_source_base_url` (default: the GitHub release).

@@ -6,10 +6,10 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
-import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable, CronTriggerTimetable, Param
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
 from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
+from nyc_taxi.timetable import ReleaseMonthsTimetable
 
 # Environment variables, read when a DAG file is parsed (no database call): narrow catchup to these months.
 SCHEDULE_START_ENV = "NYC_TAXI_SCHEDULE_START"
@@ -25,12 +25,19 @@ DEFAULT_ARGS = {
 
 
 def monthly_schedule(environ: Mapping[str, str] = os.environ) -> dict:
-    """Monthly runs over the scheduled months; the run due on 1 February loads January."""
+    """One run per month of the release, dated the first of the month it loads; catchup over the scheduled months.
+
+    The timetable bounds catchup. Airflow creates no task at all for a manual run dated outside the DAG's
+    `start_date`..`end_date` (a green run that loaded nothing), so the DAG has no end date and starts at the epoch:
+    a run dated today, or in 2018, then runs, and fails at once naming the months the release holds.
+    """
     first, last = scheduled_months(environ)
     return {
-        "schedule": CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-        "start_date": pendulum.datetime(first.year, first.month, 1, tz="UTC"),
-        "end_date": pendulum.datetime(last.year, last.month, 1, tz="UTC"),
+        "schedule": ReleaseMonthsTimetable(
+            release_months=(f"{FIRST_MONTH:%Y-%m}", f"{LAST_MONTH:%Y-%m}"),
+            catchup_months=(f"{first:%Y-%m}", f"{last:%Y-%m}"),
+        ),
+        "start_date": dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc),
         "catchup": True,
         # A month's load keeps a core busy; two at once fill a 2-core machine.
         "max_active_runs": 2,
@@ -62,7 +69,7 @@ def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.d
     return month
 
 
-def month_params(color: str, when_empty: str = "load the run's logical month") -> dict:
+def month_params(color: str, when_empty: str = "load the month of the run's logical date") -> dict:
     return {
         "color": Param(color, type="string", enum=[color], description="The taxi color this DAG loads."),
         "year": Param(

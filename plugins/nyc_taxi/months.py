@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from nyc_taxi.settings import DEFAULT_SOURCE_BASE_URL
 
 TAXI_COLORS = ("yellow", "green")
-# The months the release publishes; the DAGs' start and end dates and their params' bounds.
+# The months the release publishes: the bounds of the DAGs' timetable, of a run's month and of the params.
 FIRST_MONTH = dt.date(2019, 1, 1)
 LAST_MONTH = dt.date(2021, 7, 1)
 
@@ -52,23 +52,35 @@ class TaxiMonth:
         return f"{self.color} {self.label}"
 
 
+class NotAMonthOfTheRelease(ValueError):
+    """The run names no month, or one the release does not hold: it fails at once, saying what to give."""
+
+
 def month_of_run(params: dict, logical_date: dt.datetime | None) -> TaxiMonth:
     """The month a run loads: the params' year and month when given, else the month of the run's logical date.
 
-    Under a data-interval timetable a scheduled run's logical date is the start of its interval, so the run
-    due on 1 February loads January.
+    Scheduled runs and backfills are dated the first of the month they load. A manual run dated today, with no
+    params, names a month the release does not hold, and fails here with the months it does.
     """
     color = params["color"]
     year, month = params.get("year"), params.get("month")
-    if year is not None and month is not None:
-        return TaxiMonth(color, int(year), int(month))
-    if year is not None or month is not None:
-        raise ValueError("give both params 'year' and 'month', or neither to load the run's logical month")
-    if logical_date is None:
-        raise ValueError(
-            "this run has no logical date: trigger it with params year and month, e.g. {\"year\": 2021, \"month\": 1}"
+    if (year is None) != (month is None):
+        raise NotAMonthOfTheRelease("give both params 'year' and 'month', or neither to load the run's logical month")
+    if year is not None:
+        chosen = TaxiMonth(color, int(year), int(month))
+    elif logical_date is not None:
+        chosen = TaxiMonth(color, logical_date.year, logical_date.month)
+    else:
+        raise NotAMonthOfTheRelease(
+            f"this run names no month: give the params year and month, {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}"
         )
-    return TaxiMonth(color, logical_date.year, logical_date.month)
+    if not FIRST_MONTH <= chosen.first_day <= LAST_MONTH:
+        raise NotAMonthOfTheRelease(
+            f"{chosen} is not a month of the release, which holds {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}: "
+            f"trigger with the params year and month (e.g. {LAST_MONTH.year} and {LAST_MONTH.month}), "
+            f"or with a logical date inside those months"
+        )
+    return chosen
 
 
 def path_safe(name: str) -> str:

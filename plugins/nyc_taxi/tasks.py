@@ -10,7 +10,8 @@ import contextlib
 
 from airflow.sdk import get_current_context, task
 
-from nyc_taxi.settings import POSTGRES_CONN_ID
+from nyc_taxi.connections import bigquery_target, gcs_client, postgres_connection
+from nyc_taxi.settings import settings_from_airflow
 
 
 def _month_and_staging_dir_of_run():
@@ -19,7 +20,6 @@ def _month_and_staging_dir_of_run():
     The DAG id is part of it: the Postgres and the GCS DAG of a color have the same run ids for a month.
     """
     from nyc_taxi.months import month_of_run, path_safe
-    from nyc_taxi.settings import settings_from_airflow
 
     context = get_current_context()
     month = month_of_run(context["params"], context.get("logical_date"))
@@ -43,10 +43,12 @@ def download_month() -> dict:
     """Stream the run's month from the release to a staging file, checking that it is whole gzip."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from nyc_taxi.settings import settings_from_airflow
     from nyc_taxi.source import MonthNotPublished, download_month_file
 
-    month, staging_dir = _month_and_staging_dir_of_run()
+    from nyc_taxi.months import NotAMonthOfTheRelease
+
+    with _failing_without_retries(NotAMonthOfTheRelease):
+        month, staging_dir = _month_and_staging_dir_of_run()
     url = month.source_url(settings_from_airflow().source_base_url)
     destination = staging_dir / month.file_name
     try:
@@ -86,20 +88,11 @@ def clean_month(downloaded: dict) -> dict:
     }
 
 
-def _postgres_connection():
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-    conn = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn()
-    conn.autocommit = True  # the load functions open their own transactions
-    return conn
-
-
 @task
 def load_month_to_postgres(cleaned: dict) -> dict:
     """Replace the month's partition in Postgres with the cleaned trips, and record the load in the audit table."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import LoadAudit, replace_month
-    from nyc_taxi.settings import settings_from_airflow
     from nyc_taxi.transform import cleaned_batches
 
     month = TaxiMonth.parse(cleaned["color"], cleaned["month"])
@@ -113,7 +106,7 @@ def load_month_to_postgres(cleaned: dict) -> dict:
         transform_seconds=cleaned["transform_seconds"],
     )
     batches = cleaned_batches(cleaned["cleaned_path"])
-    with _postgres_connection() as conn:
+    with postgres_connection() as conn:
         rows_loaded = replace_month(conn, month, batches, audit, schema=settings_from_airflow().postgres_schema)
     return {"color": month.color, "month": month.label, "rows_expected": cleaned["rows_kept"],
             "rows_loaded": rows_loaded}
@@ -124,10 +117,9 @@ def check_month_in_postgres(loaded: dict) -> dict:
     """Fail, naming the rule, if the loaded month has zero passengers or distances, unknown vendors or a wrong count."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import DataQualityError, check_month
-    from nyc_taxi.settings import settings_from_airflow
 
     month = TaxiMonth.parse(loaded["color"], loaded["month"])
-    with _postgres_connection() as conn, _failing_without_retries(DataQualityError):
+    with postgres_connection() as conn, _failing_without_retries(DataQualityError):
         return check_month(conn, month, loaded["rows_expected"], schema=settings_from_airflow().postgres_schema)
 
 
@@ -136,23 +128,18 @@ def remove_staging_files() -> None:
     """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""
     import shutil
 
-    _, staging_dir = _month_and_staging_dir_of_run()
+    from nyc_taxi.months import NotAMonthOfTheRelease
+
+    try:
+        _, staging_dir = _month_and_staging_dir_of_run()
+    except NotAMonthOfTheRelease:
+        return  # the run named no month, so its download failed before staging anything
     shutil.rmtree(staging_dir, ignore_errors=True)
-
-
-def _gcs_client():
-    """The `google.cloud.storage.Client` of the `google_cloud_default` connection."""
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
-    from nyc_taxi.settings import GCP_CONN_ID
-
-    return GCSHook(gcp_conn_id=GCP_CONN_ID).get_conn()
 
 
 def _gcs_layout(color: str, month_label: str):
     from nyc_taxi.gcs import MonthLayout
     from nyc_taxi.months import TaxiMonth
-    from nyc_taxi.settings import settings_from_airflow
 
     settings = settings_from_airflow()
     return MonthLayout(settings.gcs_bucket, settings.gcs_prefix, TaxiMonth.parse(color, month_label))
@@ -170,7 +157,7 @@ def write_month_to_gcs(cleaned: dict) -> dict:
     layout = _gcs_layout(cleaned["color"], cleaned["month"])
     local_dir = Path(cleaned["cleaned_path"]).parent / "gcs"
     written = write_month_partitions(cleaned_batches(cleaned["cleaned_path"]), layout.month, local_dir)
-    manifest = publish_month_from_local_files(_gcs_client(), layout, local_dir, written, context["run_id"])
+    manifest = publish_month_from_local_files(gcs_client(), layout, local_dir, written, context["run_id"])
     for asset in context["task"].outlets:
         context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
     return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
@@ -190,7 +177,7 @@ def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     # A run with params and no logical date is named by its month, so two such runs never share an object.
     run_date = context["logical_date"].date() if context.get("logical_date") else layout.month.first_day
     uri, rows = upload_run_date_object(
-        _gcs_client(), cleaned_batches(cleaned["cleaned_path"]), layout,
+        gcs_client(), cleaned_batches(cleaned["cleaned_path"]), layout,
         Path(cleaned["cleaned_path"]).with_name("daily-trips.parquet"), run_date,
     )
     return {"uri": uri, "rows": rows}
@@ -208,16 +195,16 @@ def months_to_load_into_bigquery() -> list[str]:
 
     from nyc_taxi.bigquery import loaded_manifest_generations, months_to_load
     from nyc_taxi.gcs import manifest_generations
-    from nyc_taxi.months import month_of_run
-    from nyc_taxi.settings import settings_from_airflow
+    from nyc_taxi.months import NotAMonthOfTheRelease, month_of_run
 
     context = get_current_context()
     params = context["params"]
     if _params_name_a_month(params):
-        return [month_of_run(params, None).label]
+        with _failing_without_retries(NotAMonthOfTheRelease):
+            return [month_of_run(params, None).label]
     settings = settings_from_airflow()
-    in_gcs = manifest_generations(_gcs_client(), settings.gcs_bucket, settings.gcs_prefix, params["color"])
-    hook, project, dataset, location = _bigquery_target()
+    in_gcs = manifest_generations(gcs_client(), settings.gcs_bucket, settings.gcs_prefix, params["color"])
+    hook, project, dataset, location = bigquery_target(settings)
     months = months_to_load(in_gcs, loaded_manifest_generations(hook, project, dataset, location, params["color"]))
     announced = sorted({event.extra.get("month") for events in context["triggering_asset_events"].values()
                         for event in events if event.extra})
@@ -227,16 +214,6 @@ def months_to_load_into_bigquery() -> list[str]:
 
 def _params_name_a_month(params) -> bool:
     return params.get("year") is not None or params.get("month") is not None
-
-
-def _bigquery_target():
-    from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
-
-    from nyc_taxi.settings import GCP_CONN_ID, settings_from_airflow
-
-    settings = settings_from_airflow()
-    hook = BigQueryHook(gcp_conn_id=GCP_CONN_ID, location=settings.bigquery_location)
-    return hook, settings.bigquery_project or hook.project_id, settings.bigquery_dataset, settings.bigquery_location
 
 
 # One load at a time per DAG: BigQuery cancels one of two transactions that change the same table.
@@ -251,13 +228,13 @@ def load_month_to_bigquery(month: str) -> dict:
     params = get_current_context()["params"]
     layout = _gcs_layout(params["color"], month)
     try:
-        manifest = read_manifest(_gcs_client(), layout)
+        manifest = read_manifest(gcs_client(), layout)
     except MonthNotInGcs as error:
         if not _params_name_a_month(params):
             # Chosen as out of date, then found mid-rewrite: the rewrite's own asset event loads it.
             raise AirflowSkipException(f"{error}; the write under way will start its load") from error
         raise AirflowFailException(f"{error}: run {layout.month.color}_taxi_to_gcs for the month first") from error
-    hook, project, dataset, location = _bigquery_target()
+    hook, project, dataset, location = bigquery_target(settings_from_airflow())
     rows = replace_month(hook, project, dataset, location, layout.month, manifest)
     return {"color": layout.month.color, "month": month, "rows": rows}
 
@@ -269,7 +246,7 @@ def check_month_in_bigquery(loaded: dict) -> dict:
     from nyc_taxi.gcs import read_manifest
 
     layout = _gcs_layout(loaded["color"], loaded["month"])
-    manifest = read_manifest(_gcs_client(), layout)
-    hook, project, dataset, location = _bigquery_target()
+    manifest = read_manifest(gcs_client(), layout)
+    hook, project, dataset, location = bigquery_target(settings_from_airflow())
     with _failing_without_retries(BigQueryCheckFailed):
         return check_month(hook, project, dataset, location, layout.month, manifest)

@@ -8,7 +8,8 @@ from nyc_taxi.dag_settings import monthly_schedule, scheduled_months
 def test_the_schedule_covers_the_release_unless_narrowed():
     assert scheduled_months({}) == (dt.date(2019, 1, 1), dt.date(2021, 7, 1))
     narrowed = monthly_schedule({"NYC_TAXI_SCHEDULE_START": "2021-01", "NYC_TAXI_SCHEDULE_END": "2021-03"})
-    assert (narrowed["start_date"].date(), narrowed["end_date"].date()) == (dt.date(2021, 1, 1), dt.date(2021, 3, 1))
+    assert narrowed["schedule"].catchup_months == ("2021-01", "2021-03")
+    assert narrowed["schedule"].release_months == ("2019-01", "2021-07")
     assert scheduled_months({"NYC_TAXI_SCHEDULE_START": "2021-05"}) == (dt.date(2021, 5, 1), dt.date(2021, 7, 1))
 
 
