@@ -30,6 +30,7 @@ resource "google_project_service" "apis" {
 
   project = var.project_id
   service = each.value
+
   # Turning an API off on destroy would break whatever else in the project uses it.
   disable_on_destroy = false
 }
@@ -43,6 +44,7 @@ resource "google_storage_bucket" "lake" {
 
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+  force_destroy               = var.allow_destroying_data
 
   # A run cut off before its teardown leaves staged objects: the publish staging (<prefix>/_staging/) and the
   # tasks' staging (_staging/). Nothing reads them after a day.
@@ -65,6 +67,8 @@ resource "google_bigquery_dataset" "ny_taxi" {
   project     = var.project_id
   location    = var.data_location
   description = "NYC taxi trips loaded by the Airflow DAGs of nyc-taxi (one table and one audit table per color)."
+
+  delete_contents_on_destroy = var.allow_destroying_data
 
   depends_on = [google_project_service.apis]
 }

@@ -33,6 +33,12 @@ variable "staging_retention_days" {
   default     = 2
 }
 
+variable "allow_destroying_data" {
+  description = "Let `terraform destroy` delete the bucket with its objects and the dataset with its tables. Apply with it set to true before destroying; keep it false otherwise."
+  type        = bool
+  default     = false
+}
+
 variable "dataset_id" {
   description = "BigQuery dataset the DAGs load into (Variable nyc_taxi_bigquery_dataset)."
   type        = string

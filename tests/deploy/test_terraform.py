@@ -1,12 +1,16 @@
 """terraform/ grants the DAGs what they touch and no more, creates no key, and provides every Variable they read.
 
-No Terraform binary or provider can be had here, so these tests read the configuration (python-hcl2) rather than
-plan it; deploy/check-terraform runs checkov over it by hand.
+The google provider cannot be had here (no Terraform registry), so there is no `terraform validate` or `plan`:
+these tests read the configuration (python-hcl2) instead. `terraform fmt` needs no provider and runs where a
+terraform binary is on PATH; deploy/check-terraform adds checkov's policies.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -181,3 +185,12 @@ def test_the_connection_has_no_key_only_the_workloads_identity():
     connection_strings += [value for _, _, body in resources() for value in strings(body) if "google_cloud_platform" in value]
     assert connection_strings
     assert not any(word in value for value in connection_strings for word in ("key_path", "keyfile_dict", "key_secret"))
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+def test_terraform_files_are_formatted():
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-diff", "terraform"], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
