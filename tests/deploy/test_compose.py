@@ -74,3 +74,13 @@ def test_airflow_services_read_env_then_the_optional_env_local():
             {"path": ".env", "required": True},
             {"path": ".env.local", "required": False},
         ]
+
+
+def test_gcp_settings_come_from_env_files_so_env_local_can_set_them():
+    # A service's `environment` wins over its env files: a GCP setting there would hide the user's .env.local.
+    from tests.deploy.terraform_files import locals_, map_keys
+
+    from_terraform = {f"AIRFLOW_VAR_{name.upper()}" for name in map_keys(locals_()["airflow_variables"])}
+    from_terraform.add("AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT")
+    for name in AIRFLOW_SERVICES:
+        assert from_terraform & set(compose()["services"][name]["environment"]) == set(), name
