@@ -1,5 +1,5 @@
-"""Write a realistic, deterministic month of NYC taxi trips as a gzip CSV in the exact format of the
-DataTalksClub `nyc-tlc-data` release files (`<color>/<color>_tripdata_YYYY-MM.csv.gz`)."""
+"""Write a realistic, deterministic month of NYC taxi or for-hire-vehicle trips as a gzip CSV in the exact format
+of the DataTalksClub `nyc-tlc-data` release files (`<color>/<color>_tripdata_YYYY-MM.csv.gz`)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "tip_amount", "tolls_amount", "ehail_fee", "improvement_surcharge", "total_amount", "payment_type",
         "trip_type", "congestion_surcharge",
     ),
+    "fhv": (
+        "dispatching_base_num", "pickup_datetime", "dropOff_datetime", "PUlocationID", "DOlocationID", "SR_Flag",
+        "Affiliated_base_number",
+    ),
 }
 
 CHUNK_ROWS = 200_000
@@ -40,7 +44,7 @@ ZERO_PASSENGER_SHARE = 0.02
 ZERO_DISTANCE_SHARE = 0.015
 OUTSIDE_MONTH_SHARE = 1e-5
 
-_COLOR_CODE = {"yellow": 1, "green": 2}
+_COLOR_CODE = {"yellow": 1, "green": 2, "fhv": 3}
 _LOCATION_IDS = np.arange(1, 266)
 # Trips per hour of day, 00h..23h: quiet nights, a morning rise, an evening peak.
 _HOUR_WEIGHTS = np.array(
@@ -54,6 +58,18 @@ _FLOAT_CODE_TEXT = pa.array(["", *(f"{code}.0" for code in range(0, 100))])
 _INT_CODE_TEXT = pa.array(["", *(str(code) for code in range(0, 100))])
 _LOCATION_TEXT = pa.array([str(location) for location in _LOCATION_IDS])
 _FLAG_TEXT = pa.array(["", "N", "Y"])
+
+# FHV: the release writes its location ids and SR_Flag as floats (`72.0`), since they are often empty.
+FHV_EMPTY_PICKUP_LOCATION_SHARE = 0.20
+FHV_EMPTY_DROPOFF_LOCATION_SHARE = 0.12
+FHV_SHARED_RIDE_SHARE = 0.03  # SR_Flag 1.0; empty otherwise
+FHV_OTHER_AFFILIATE_SHARE = 0.08
+FHV_EMPTY_AFFILIATE_SHARE = 0.03
+FHV_DROPOFF_NOT_AFTER_PICKUP_SHARE = 0.002
+FHV_WHOLE_MINUTE_SHARE = 0.6  # bases that report minutes only: `2021-01-01 00:27:00`
+_FHV_LOCATION_TEXT = pa.array(["", *(f"{location}.0" for location in _LOCATION_IDS)])
+_FHV_BASES = pa.array([f"B{number:05d}" for number in range(1, 3_400, 11)])
+_FHV_SR_FLAG_TEXT = pa.array(["", "1.0"])
 
 
 def release_path(root: Path, color: str, year: int, month: int) -> Path:
@@ -82,7 +98,8 @@ def write_month(path: Path, color: str, year: int, month: int, rows: int, seed: 
                 out.write((",".join(HEADERS[color]) + "\n").encode())
                 for start in range(0, rows, CHUNK_ROWS):
                     n = min(CHUNK_ROWS, rows - start)
-                    out.write(_chunk_bytes(rng, color, year, month, n, location_p))
+                    chunk = _fhv_chunk_bytes if color == "fhv" else _chunk_bytes
+                    out.write(chunk(rng, color, year, month, n, location_p))
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -198,6 +215,51 @@ def _chunk_bytes(
             "payment_type", "trip_type", "congestion_surcharge",
         ]
     lines = pc.binary_join_element_wise(*(columns[name] for name in order), ",")
+    lines = pc.binary_join_element_wise(lines, pa.scalar("\n"), "")
+    return _string_data(lines)
+
+
+def _fhv_chunk_bytes(
+    rng: np.random.Generator, color: str, year: int, month: int, n: int, location_p: np.ndarray
+) -> memoryview:
+    """One chunk of `n` FHV lines: a few busy bases, times often in whole minutes, location ids written as floats
+    and often empty (264, the unknown zone, common), SR_Flag mostly empty."""
+    start_s, end_s = _month_bounds(year, month)
+    days = (end_s - start_s) // 86_400
+    hour = rng.choice(24, size=n, p=_HOUR_P)
+    pickup = start_s + rng.integers(0, days, n) * 86_400 + hour * 3_600 + rng.integers(0, 3_600, n)
+    outside = rng.random(n) < OUTSIDE_MONTH_SHARE
+    if outside.any():
+        pickup[outside] = _outside_month_pickups(rng, int(outside.sum()), start_s, end_s)
+    duration = np.clip(rng.lognormal(np.log(1_100), 0.6, n), 60, 4 * 3_600).astype(np.int64)
+    not_after = rng.random(n) < FHV_DROPOFF_NOT_AFTER_PICKUP_SHARE
+    duration[not_after] = -rng.integers(0, 3_600, int(not_after.sum()))
+    whole_minutes = rng.random(n) < FHV_WHOLE_MINUTE_SHARE
+    pickup = np.where(whole_minutes, pickup // 60 * 60, pickup)
+    dropoff = np.where(whole_minutes, (pickup + duration) // 60 * 60, pickup + duration)
+
+    fhv_location_p = location_p.copy()
+    fhv_location_p[263] = 0.08  # 264 "NV": where FHV dispatchers put trips they did not place
+    fhv_location_p /= fhv_location_p.sum()
+
+    def locations(empty_share: float) -> pa.Array:
+        ids = rng.choice(_LOCATION_IDS, size=n, p=fhv_location_p)
+        return pc.take(_FHV_LOCATION_TEXT, pa.array(np.where(rng.random(n) < empty_share, 0, ids)))
+
+    base_p = np.random.default_rng(3).pareto(1.2, len(_FHV_BASES)) + 0.01
+    base = rng.choice(len(_FHV_BASES), size=n, p=base_p / base_p.sum())
+    affiliate = np.where(rng.random(n) < FHV_OTHER_AFFILIATE_SHARE, rng.integers(0, len(_FHV_BASES), n), base)
+    affiliate_text = pc.take(_FHV_BASES, pa.array(affiliate))
+    columns = [
+        pc.take(_FHV_BASES, pa.array(base)),
+        _datetimes(pickup),
+        _datetimes(dropoff),
+        locations(FHV_EMPTY_PICKUP_LOCATION_SHARE),
+        locations(FHV_EMPTY_DROPOFF_LOCATION_SHARE),
+        pc.take(_FHV_SR_FLAG_TEXT, pa.array((rng.random(n) < FHV_SHARED_RIDE_SHARE).astype(np.int64))),
+        pc.if_else(pa.array(rng.random(n) < FHV_EMPTY_AFFILIATE_SHARE), "", affiliate_text),
+    ]
+    lines = pc.binary_join_element_wise(*columns, ",")
     lines = pc.binary_join_element_wise(lines, pa.scalar("\n"), "")
     return _string_data(lines)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from nyc_taxi.settings import DEFAULT_SOURCE_BASE_URL
 
-TAXI_COLORS = ("yellow", "green")
+# The release's trip files: yellow and green taxis, and for-hire vehicles (FHV), each in its own folder.
+TAXI_COLORS = ("yellow", "green", "fhv")
 # The months the release publishes: the bounds of the DAGs' timetable, of a run's month and of the params.
 FIRST_MONTH = dt.date(2019, 1, 1)
 LAST_MONTH = dt.date(2021, 7, 1)

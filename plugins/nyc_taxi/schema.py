@@ -1,5 +1,6 @@
 """The taxi tables' one definition: the release files' columns per color (their types as read, their names as
-loaded, which may be absent) and each type as Arrow, Postgres and BigQuery store it. The tables' DDL is generated from it."""
+loaded, which may be absent) and each type as Arrow, Postgres and BigQuery store it; the same for the zone lookup.
+The tables' DDL is generated from it."""
 
 from __future__ import annotations
 
@@ -46,10 +47,12 @@ class SourceColumn:
     kind: Kind
     # Historical files lack some columns (congestion_surcharge arrived in 2019); such a column loads as NULL.
     optional: bool = False
+    # The loaded name where snake_case would get it wrong (FHV's `PUlocationID`).
+    loaded_as: str | None = None
 
     @property
     def name(self) -> str:
-        return snake_case(self.source_name)
+        return self.loaded_as or snake_case(self.source_name)
 
 
 def snake_case(name: str) -> str:
@@ -104,17 +107,37 @@ SOURCE_COLUMNS: dict[str, tuple[SourceColumn, ...]] = {
         SourceColumn("trip_type", _I),
         SourceColumn("congestion_surcharge", _F, optional=True),
     ),
+    # For-hire vehicles: no vendor, passengers, distance or fares; location ids and SR_Flag are often empty.
+    "fhv": (
+        SourceColumn("dispatching_base_num", _S),
+        SourceColumn("pickup_datetime", _T),
+        SourceColumn("dropOff_datetime", _T),
+        SourceColumn("PUlocationID", _I, loaded_as="pu_location_id"),
+        SourceColumn("DOlocationID", _I, loaded_as="do_location_id"),
+        SourceColumn("SR_Flag", _I),
+        SourceColumn("Affiliated_base_number", _S),
+    ),
 }
 
-_PICKUP_PREFIX = {"yellow": "tpep", "green": "lpep"}
+# The trip's times as loaded: (pickup, dropoff).
+_TRIP_TIMES = {
+    "yellow": ("tpep_pickup_datetime", "tpep_dropoff_datetime"),
+    "green": ("lpep_pickup_datetime", "lpep_dropoff_datetime"),
+    "fhv": ("pickup_datetime", "drop_off_datetime"),
+}
 
 
 def pickup_datetime_column(color: str) -> str:
-    return f"{_PICKUP_PREFIX[color]}_pickup_datetime"
+    return _TRIP_TIMES[color][0]
+
+
+def dropoff_datetime_column(color: str) -> str:
+    return _TRIP_TIMES[color][1]
 
 
 def pickup_date_column(color: str) -> str:
-    return f"{_PICKUP_PREFIX[color]}_pickup_date"
+    """`tpep_pickup_date`, `lpep_pickup_date`, `pickup_date`: the partition column in GCS and BigQuery."""
+    return pickup_datetime_column(color).removesuffix("time")
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,19 @@ def loaded_column_names(color: str) -> list[str]:
     return [column.name for column in loaded_columns(color)]
 
 
+# The release's `misc/taxi_zone_lookup.csv`, loaded whole as the table `zones`.
+ZONE_COLUMNS: tuple[SourceColumn, ...] = (
+    SourceColumn("LocationID", _I),
+    SourceColumn("Borough", _S),
+    SourceColumn("Zone", _S),
+    SourceColumn("service_zone", _S),
+)
+
+
+def zone_columns() -> list[LoadedColumn]:
+    return [LoadedColumn(column.name, column.kind) for column in ZONE_COLUMNS]
+
+
 def arrow_type(kind: Kind) -> pa.DataType:
     import pyarrow as pa
 
@@ -142,9 +178,13 @@ def arrow_type(kind: Kind) -> pa.DataType:
 
 def arrow_schema(color: str) -> pa.Schema:
     """The cleaned month's Arrow schema: the staging file's and the Parquet objects'."""
+    return arrow_schema_of(loaded_columns(color))
+
+
+def arrow_schema_of(columns: list[LoadedColumn]) -> pa.Schema:
     import pyarrow as pa
 
-    return pa.schema([pa.field(column.name, arrow_type(column.kind)) for column in loaded_columns(color)])
+    return pa.schema([pa.field(column.name, arrow_type(column.kind)) for column in columns])
 
 
 class HeaderMismatch(ValueError):
@@ -153,7 +193,14 @@ class HeaderMismatch(ValueError):
 
 def check_header(color: str, header: list[str], file_name: str) -> list[str]:
     """Return the optional columns the header lacks; raise `HeaderMismatch` listing every difference otherwise."""
-    expected = SOURCE_COLUMNS[color]
+    return _check_columns(f"{color} taxi", SOURCE_COLUMNS[color], header, file_name)
+
+
+def check_zone_header(header: list[str], file_name: str) -> None:
+    _check_columns("zone lookup", ZONE_COLUMNS, header, file_name)
+
+
+def _check_columns(layout: str, expected: tuple[SourceColumn, ...], header: list[str], file_name: str) -> list[str]:
     expected_names = [column.source_name for column in expected]
     missing_required = [c.source_name for c in expected if c.source_name not in header and not c.optional]
     unexpected = [name for name in header if name not in expected_names]
@@ -167,7 +214,7 @@ def check_header(color: str, header: list[str], file_name: str) -> list[str]:
         if duplicated:
             problems.append(f"duplicated columns: {', '.join(duplicated)}")
         raise HeaderMismatch(
-            f"{file_name}: header does not match the {color} taxi layout ({'; '.join(problems)}); "
+            f"{file_name}: header does not match the {layout} layout ({'; '.join(problems)}); "
             f"expected {','.join(expected_names)}"
         )
     return [c.source_name for c in expected if c.source_name not in header]

@@ -1,13 +1,19 @@
-"""Clean a month's CSV into a typed staging file, batch by batch: explicit types, the module's filters, snake_case
-names.
+"""Clean a month's CSV into a typed staging file, batch by batch: explicit types, the color's rules, snake_case
+names, the pickup date added.
 
-Rules, as in the zoomcamp module and its homework: keep trips with `passenger_count > 0` and `trip_distance > 0`
-(a NULL in either drops the trip); rename CamelCase columns to snake_case; add the pickup date.
+Rules per color (`RULES`), each either dropping the rows that break it or only counting them:
+- yellow and green, as in the zoomcamp module and its homework: keep trips with `passenger_count > 0` and
+  `trip_distance > 0` (a NULL in either drops the trip).
+- FHV has neither. Dropped: a trip without a dispatching base (as the course's dbt staging model filters) or without
+  a pickup time (it has no month and no partition). Counted only: a dropoff not after the pickup, and a pickup
+  outside the release's months (2008, 2091): the trip happened, and the course's questions count every FHV trip,
+  so such rows are kept and their number recorded in the audit beside the drops.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import logging
@@ -20,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
 from nyc_taxi.schema import (
     SOURCE_COLUMNS,
     Kind,
@@ -51,30 +58,59 @@ class TransformError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """A filter rule: the trips it keeps, and a name for the trips it drops."""
+    """A rule a trip should meet: which trips meet it (NULL counts as not), and whether the others are dropped or
+    kept and only counted."""
 
     name: str
     keep: Callable[[pa.RecordBatch], pa.Array]
+    drops: bool = True
 
 
-FILTER_RULES = (
-    Rule("passenger_count > 0", lambda batch: pc.greater(batch["passenger_count"], 0)),
-    Rule("trip_distance > 0", lambda batch: pc.greater(batch["trip_distance"], 0)),
-)
+_PASSENGERS = Rule("passenger_count > 0", lambda batch: pc.greater(batch["passenger_count"], 0))
+_DISTANCE = Rule("trip_distance > 0", lambda batch: pc.greater(batch["trip_distance"], 0))
+
+
+def _midnight(day: dt.date) -> pa.Scalar:
+    return pa.scalar(dt.datetime.combine(day, dt.time()), pa.timestamp("us"))
+
+
+_RELEASE_START = _midnight(FIRST_MONTH)
+_RELEASE_END = _midnight((LAST_MONTH + dt.timedelta(days=31)).replace(day=1))  # the month after the last
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "yellow": (_PASSENGERS, _DISTANCE),
+    "green": (_PASSENGERS, _DISTANCE),
+    "fhv": (
+        Rule("dispatching_base_num is present", lambda batch: pc.is_valid(batch["dispatching_base_num"])),
+        Rule("pickup_datetime is present", lambda batch: pc.is_valid(batch["pickup_datetime"])),
+        Rule("drop_off_datetime > pickup_datetime",
+             lambda batch: pc.greater(batch["drop_off_datetime"], batch["pickup_datetime"]), drops=False),
+        Rule(f"pickup_datetime in {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}",
+             lambda batch: pc.and_(pc.greater_equal(batch["pickup_datetime"], _RELEASE_START),
+                                   pc.less(batch["pickup_datetime"], _RELEASE_END)), drops=False),
+    ),
+}
 
 
 @dataclass
 class TransformStats:
     rows_read: int = 0
     rows_kept: int = 0
-    dropped: dict[str, int] = field(default_factory=lambda: {rule.name: 0 for rule in FILTER_RULES})
+    dropped: dict[str, int] = field(default_factory=dict)  # rule -> rows it dropped
+    flagged: dict[str, int] = field(default_factory=dict)  # rule -> rows kept that break it
     seconds: float = 0.0
+
+    @classmethod
+    def for_color(cls, color: str) -> TransformStats:
+        return cls(dropped={rule.name: 0 for rule in RULES[color] if rule.drops},
+                   flagged={rule.name: 0 for rule in RULES[color] if not rule.drops})
 
     def as_dict(self) -> dict:
         return {
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,
             "dropped": dict(self.dropped),
+            "flagged": dict(self.flagged),
             "seconds": round(self.seconds, 3),
         }
 
@@ -184,12 +220,16 @@ def _parses(value: str, kind: Kind) -> bool:
 
 
 def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats) -> pa.RecordBatch:
-    """Apply the filter rules in order, counting what each drops, and add the pickup date."""
+    """Apply the color's rules in order, counting what each drops (a row breaking two counts against the first) or
+    only flags (among the rows kept), and add the pickup date."""
     stats.rows_read += batch.num_rows
-    for rule in FILTER_RULES:
+    rules = RULES[color]
+    for rule in (rule for rule in rules if rule.drops):
         before = batch.num_rows
         batch = batch.filter(rule.keep(batch), null_selection_behavior="drop")
         stats.dropped[rule.name] += before - batch.num_rows
+    for rule in (rule for rule in rules if not rule.drops):
+        stats.flagged[rule.name] += batch.num_rows - pc.sum(pc.fill_null(rule.keep(batch), False), min_count=0).as_py()
     stats.rows_kept += batch.num_rows
     pickup_date = pc.cast(batch[pickup_datetime_column(color)], arrow_type(Kind.DATE))
     return batch.append_column(pickup_date_column(color), pickup_date)
@@ -214,7 +254,7 @@ def clean_month_batches(
 def transform_month_file(source: Path, color: str, destination: Path, name: str | None = None) -> TransformStats:
     """Clean `source` (a release `.csv.gz`) into the staging file `destination` (Arrow IPC), which appears only
     when complete; read it back with `cleaned_batches`."""
-    stats = TransformStats()
+    stats = TransformStats.for_color(color)
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     try:

@@ -21,6 +21,9 @@ GREEN_HEADER = (
     "DOLocationID,passenger_count,trip_distance,fare_amount,extra,mta_tax,tip_amount,tolls_amount,ehail_fee,"
     "improvement_surcharge,total_amount,payment_type,trip_type,congestion_surcharge"
 )
+FHV_HEADER = (
+    "dispatching_base_num,pickup_datetime,dropOff_datetime,PUlocationID,DOlocationID,SR_Flag,Affiliated_base_number"
+)
 VENDOR_SIDE = {
     "yellow": ["VendorID", "passenger_count", "RatecodeID", "store_and_fwd_flag", "payment_type", "congestion_surcharge"],
     "green": [
@@ -51,9 +54,16 @@ def green(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str,
     return read_rows(path)
 
 
-def test_headers_are_exact(yellow, green) -> None:
+@pytest.fixture(scope="module")
+def fhv(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, str]]]:
+    path = write_month(tmp_path_factory.mktemp("fhv") / "f.csv.gz", "fhv", 2021, 1, rows=20_000, seed=7)
+    return read_rows(path)
+
+
+def test_headers_are_exact(yellow, green, fhv) -> None:
     assert yellow[0] == YELLOW_HEADER == ",".join(HEADERS["yellow"])
     assert green[0] == GREEN_HEADER == ",".join(HEADERS["green"])
+    assert fhv[0] == FHV_HEADER == ",".join(HEADERS["fhv"])
 
 
 def test_row_count_and_small_file(tmp_path: Path) -> None:
@@ -123,6 +133,20 @@ def test_green_specifics(green) -> None:
     rows = green[1]
     assert {row["ehail_fee"] for row in rows} == {""}
     assert {row["trip_type"] for row in rows} <= {"", "1.0", "2.0"}
+
+
+def test_fhv_ids_are_floats_or_empty_and_sr_flag_mostly_empty(fhv) -> None:
+    rows = fhv[1]
+    for column, empty_share in (("PUlocationID", 0.20), ("DOlocationID", 0.12)):
+        filled = [row[column] for row in rows if row[column]]
+        assert abs(1 - len(filled) / len(rows) - empty_share) < 0.02
+        assert all(value.endswith(".0") and 1 <= float(value) <= 265 for value in filled)
+    assert {row["SR_Flag"] for row in rows} == {"", "1.0"}
+    assert sum(row["SR_Flag"] == "" for row in rows) / len(rows) > 0.95
+    assert all(row["dispatching_base_num"].startswith("B") and len(row["dispatching_base_num"]) == 6 for row in rows)
+    assert 0 < sum(row["Affiliated_base_number"] == "" for row in rows) < len(rows) * 0.05
+    not_after = sum(row["dropOff_datetime"] <= row["pickup_datetime"] for row in rows)
+    assert 0 < not_after < len(rows) * 0.01
 
 
 def test_deterministic_for_a_seed(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from nyc_taxi.schema import (
     Kind,
     arrow_schema,
     check_header,
+    check_zone_header,
     loaded_column_names,
+    pickup_date_column,
     snake_case,
 )
 
@@ -33,6 +35,17 @@ def test_camel_case_columns_load_in_snake_case(source, loaded):
 def test_loaded_columns_end_with_the_pickup_date():
     assert loaded_column_names("yellow")[-1] == "tpep_pickup_date"
     assert loaded_column_names("green")[-1] == "lpep_pickup_date"
+    assert loaded_column_names("fhv")[-1] == pickup_date_column("fhv") == "pickup_date"
+
+
+def test_fhv_columns_load_under_the_names_the_other_colors_use():
+    assert loaded_column_names("fhv") == [
+        "dispatching_base_num", "pickup_datetime", "drop_off_datetime", "pu_location_id", "do_location_id",
+        "sr_flag", "affiliated_base_number", "pickup_date",
+    ]
+    schema = arrow_schema("fhv")
+    assert schema.field("pu_location_id").type == schema.field("sr_flag").type == pa.int64()
+    assert schema.field("dispatching_base_num").type == pa.string()
 
 
 def test_every_kind_has_a_type_in_every_store():
@@ -69,3 +82,17 @@ def test_a_changed_header_lists_every_difference():
     assert "yellow_tripdata_2021-01.csv.gz" in message
     assert "missing columns: VendorID" in message
     assert "unexpected columns: vendor, airport_fee" in message
+
+
+def test_a_changed_fhv_header_names_the_columns():
+    header = [c.source_name for c in SOURCE_COLUMNS["fhv"]]
+    header[header.index("PUlocationID")] = "PULocationID"  # the spelling of the other colors
+    with pytest.raises(HeaderMismatch, match=r"fhv taxi layout \(missing columns: PUlocationID; "
+                                              r"unexpected columns: PULocationID\)"):
+        check_header("fhv", header, "fhv_tripdata_2019-01.csv.gz")
+
+
+def test_the_zone_lookup_header_is_checked_like_the_trips():
+    check_zone_header(["LocationID", "Borough", "Zone", "service_zone"], "taxi_zone_lookup.csv")
+    with pytest.raises(HeaderMismatch, match="zone lookup layout .missing columns: service_zone"):
+        check_zone_header(["LocationID", "Borough", "Zone"], "taxi_zone_lookup.csv")

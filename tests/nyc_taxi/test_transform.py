@@ -40,6 +40,41 @@ def test_trips_without_passengers_or_distance_are_dropped_and_counted(write_trip
     assert stats.dropped == {"passenger_count > 0": 3, "trip_distance > 0": 1}
 
 
+def test_an_fhv_trip_loads_its_float_and_empty_ids_as_nullable_integers(write_trips, tmp_path):
+    trips = [trip("fhv"), trip("fhv", PUlocationID="1.0", DOlocationID="", SR_Flag="1.0", Affiliated_base_number="")]
+    stats, table = clean(write_trips("fhv", trips), "fhv", tmp_path)
+    assert stats.rows_read == stats.rows_kept == 2
+    assert table.schema == arrow_schema("fhv")
+    assert table.to_pylist() == [
+        {"dispatching_base_num": "B00037", "pickup_datetime": dt.datetime(2021, 1, 1, 0, 13, 9),
+         "drop_off_datetime": dt.datetime(2021, 1, 1, 0, 21, 26), "pu_location_id": None, "do_location_id": 72,
+         "sr_flag": None, "affiliated_base_number": "B00037", "pickup_date": dt.date(2021, 1, 1)},
+        {"dispatching_base_num": "B00037", "pickup_datetime": dt.datetime(2021, 1, 1, 0, 13, 9),
+         "drop_off_datetime": dt.datetime(2021, 1, 1, 0, 21, 26), "pu_location_id": 1, "do_location_id": None,
+         "sr_flag": 1, "affiliated_base_number": None, "pickup_date": dt.date(2021, 1, 1)},
+    ]
+
+
+def test_fhv_drops_trips_without_base_or_pickup_and_counts_odd_times_it_keeps(write_trips, tmp_path):
+    trips = [
+        trip("fhv"),
+        trip("fhv", dispatching_base_num=""),
+        trip("fhv", pickup_datetime=""),
+        trip("fhv", dropOff_datetime="2021-01-01 00:13:09"),  # not after the pickup
+        trip("fhv", dropOff_datetime=""),
+        trip("fhv", pickup_datetime="2008-12-31 23:59:00"),
+    ]
+    stats, table = clean(write_trips("fhv", trips), "fhv", tmp_path)
+    assert (stats.rows_read, stats.rows_kept, table.num_rows) == (6, 4, 4)
+    assert stats.dropped == {"dispatching_base_num is present": 1, "pickup_datetime is present": 1}
+    assert stats.flagged == {"drop_off_datetime > pickup_datetime": 2, "pickup_datetime in 2019-01..2021-07": 1}
+
+
+def test_yellow_flags_nothing(write_trips, tmp_path):
+    stats, _ = clean(write_trips("yellow", [trip("yellow")]), "yellow", tmp_path)
+    assert stats.flagged == {}
+
+
 def test_empty_integer_fields_stay_null_integers(write_trips, tmp_path):
     fhv_like = trip("green", VendorID="", RatecodeID="", payment_type="", trip_type="", passenger_count="1")
     _, table = clean(write_trips("green", [fhv_like, trip("green")]), "green", tmp_path)

@@ -21,6 +21,11 @@ TYPICAL_TRIP = {
         "tip_amount": "0", "tolls_amount": "0", "ehail_fee": "", "improvement_surcharge": "0.3",
         "total_amount": "6.8", "payment_type": "2.0", "trip_type": "1.0", "congestion_surcharge": "0",
     },
+    "fhv": {
+        "dispatching_base_num": "B00037", "pickup_datetime": "2021-01-01 00:13:09",
+        "dropOff_datetime": "2021-01-01 00:21:26", "PUlocationID": "", "DOlocationID": "72.0", "SR_Flag": "",
+        "Affiliated_base_number": "B00037",
+    },
 }
 
 
