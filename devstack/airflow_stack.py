@@ -19,9 +19,18 @@ from pathlib import Path
 
 import requests
 
-from devstack.local_env import LOCAL, REPO, local_environment, local_postgres_cluster, serve_generated_months
+from devstack.local_env import (
+    LOCAL,
+    REPO,
+    local_environment,
+    local_postgres_cluster,
+    serve_generated_months,
+    start_gcp_emulators,
+)
 from devstack.postgres_cluster import PostgresCluster
 from devstack.server_process import stopped_with_parent
+
+STACK_HOME = LOCAL / "airflow-stack"
 
 
 def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: Mapping[str, str] | None = None,
@@ -141,7 +150,7 @@ def stack_environment() -> tuple[PostgresCluster, dict[str, str]]:
     cluster.create_role_and_database(**login)
     cluster.create_role_and_database("airflow", "airflow", "airflow")
     metadata_db = f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/airflow"
-    return cluster, airflow_environment(LOCAL / "airflow-stack", metadata_db, LOCAL / "staging", base=configured)
+    return cluster, airflow_environment(STACK_HOME, metadata_db, LOCAL / "staging", base=configured)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--parallelism", type=int, default=2, help="task slots (default 2, for a 2-core machine)")
     parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
+    parser.add_argument("--postgres-only", action="store_true", help="no GCS and BigQuery emulators")
     parser.add_argument("--months", default="2021-01,2021-02,2021-03",
                         help="with the local source: the months to generate and serve, and catch up from the first to "
                              "the last (default 2021-01..03)")
@@ -168,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
         env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
         env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
+    emulators = [] if args.postgres_only else start_gcp_emulators(env)
     stack = AirflowStack(env, args.port, args.parallelism)
     try:
         stack.start()
@@ -177,14 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         catchup = f"{env.get('NYC_TAXI_SCHEDULE_START', '2019-01')}..{env.get('NYC_TAXI_SCHEDULE_END', '2021-07')}"
         print(f"DAGs start paused; unpausing one catches up {catchup} (set AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False")
         print("to allow only backfills and manual runs).")
+        print(f"Where each month landed, and the gaps: {stack.url}/nyc-taxi/ (or 'NYC taxi loads' under Browse).")
         print("Ctrl-C stops Airflow (PostgreSQL keeps running; ./dev stop stops it).")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         signal.sigwait(stop_signals)
     finally:
         stack.stop()
-        if server:
-            server.stop()
+        for running in emulators + ([server] if server else []):
+            running.stop()
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,14 +18,21 @@ from pathlib import Path
 
 import psycopg
 
-from devstack.airflow_stack import airflow_environment
-from devstack.local_env import LOCAL, REPO, local_environment, local_postgres_cluster, serve_generated_months
+from devstack.airflow_stack import STACK_HOME, airflow_environment
+from devstack.local_env import (
+    GCP_PROJECT,
+    LOCAL,
+    LOCAL_BUCKET,
+    REPO,
+    local_environment,
+    local_postgres_cluster,
+    serve_generated_months,
+    start_gcp_emulators,
+)
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import pickup_date_column
 from nyc_taxi.settings import Settings
 
-GCP_PROJECT = "nyc-taxi-local"
-DEMO_BUCKET = "nyc-taxi-lake"
 TASK_STARTED = re.compile(r"running task <TaskInstance: [\w-]+\.(\w+) ")
 OUR_LOG_LINE = re.compile(r"\] (.*?) +\[nyc_taxi\.")
 ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception|Mismatch|NotPublished): ")
@@ -107,22 +113,6 @@ def show_gcs_and_bigquery(bucket: str, months: list[TaxiMonth], bigquery_emulato
             print("    ..." if row is None else f"    {row['day']}  {row['trips']:>10,}")
 
 
-def start_gcp_emulators(env: dict[str, str]) -> list:
-    """The GCS and BigQuery emulators under .local, with the variables the DAGs need to reach them."""
-    from devstack.bigquery_emulator import BigQueryEmulator
-    from devstack.gcs_emulator import GcsEmulator
-
-    print("==> GCS and BigQuery emulators (the first start installs .venv-bigquery)")
-    gcs = GcsEmulator(LOCAL / "gcs", project=GCP_PROJECT).start()
-    gcs.create_bucket(DEMO_BUCKET)
-    bigquery = BigQueryEmulator(gcs.root, GCP_PROJECT, data_dir=LOCAL / "bigquery").start()
-    for emulator in (gcs, bigquery):
-        env.update(emulator.environment())
-        os.environ.update(emulator.environment())
-    env["AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET"] = DEMO_BUCKET
-    return [bigquery, gcs]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", default="2021-01", help="YYYY-MM to load (default 2021-01)")
@@ -169,12 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         schema = configured.get("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", Settings.postgres_schema)
         show_results(cluster.dsn(**login), schema)
         if emulators:
-            show_gcs_and_bigquery(DEMO_BUCKET, [TaxiMonth(color, year, month) for color in colors], emulators[0])
+            show_gcs_and_bigquery(LOCAL_BUCKET, [TaxiMonth(color, year, month) for color in colors], emulators[0])
     finally:
         for running in emulators + ([server] if server else []):
             running.stop()
 
     print(f"\nPostgreSQL keeps running: psql '{cluster.dsn(**login)}'   (stop it with ./dev stop)")
+    print("See it in the Airflow UI: ./dev stack, then http://127.0.0.1:8080 (user admin, password in "
+          f"{STACK_HOME.relative_to(REPO)}/simple_auth_manager_passwords.json.generated). The page 'NYC taxi loads' "
+          "shows the months this demo loaded; trigger or backfill more there.")
     failed = [dag_id for dag_id, ok in results.items() if not ok]
     if failed:
         print(f"FAILED: {', '.join(failed)}; see .local/logs/", file=sys.stderr)

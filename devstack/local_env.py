@@ -21,6 +21,9 @@ LOCAL = REPO / ".local"
 ENV_FILES = (".env", ".env.local")  # in this order; .env.local is optional
 # Row counts of the real files, so generated months move a realistic volume.
 RELEASE_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518}
+# The emulators' project and bucket, for the demo and the stack.
+GCP_PROJECT = "nyc-taxi-local"
+LOCAL_BUCKET = "nyc-taxi-lake"
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -69,3 +72,20 @@ def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer
     server = SourceServer(LOCAL / "source").start()
     print(f"==> serving them like the release at {server.base_url}")
     return server
+
+
+def start_gcp_emulators(env: dict[str, str]) -> list:
+    """The GCS and BigQuery emulators under .local (started), with the variables the DAGs need to reach them set in
+    `env` and in this process; returns them, to stop."""
+    from devstack.bigquery_emulator import BigQueryEmulator
+    from devstack.gcs_emulator import GcsEmulator
+
+    print("==> GCS and BigQuery emulators (the first start installs .venv-bigquery)")
+    gcs = GcsEmulator(LOCAL / "gcs", project=GCP_PROJECT).start()
+    gcs.create_bucket(LOCAL_BUCKET)
+    bigquery = BigQueryEmulator(gcs.root, GCP_PROJECT, data_dir=LOCAL / "bigquery").start()
+    for emulator in (gcs, bigquery):
+        env.update(emulator.environment())
+        os.environ.update(emulator.environment())
+    env["AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET"] = LOCAL_BUCKET
+    return [bigquery, gcs]

@@ -117,16 +117,25 @@ def _load_and_replace(hook, project: str, location: str, month: TaxiMonth, manif
     )
 
 
-def loaded_manifest_generations(hook, project: str, dataset: str, location: str, color: str) -> dict[str, int]:
-    """{month label: generation of the GCS manifest it was loaded from} for the months of the color in BigQuery."""
+def loaded_months(hook, project: str, dataset: str, location: str, color: str) -> dict[str, dict]:
+    """{month label: {"manifest_generation", "rows", "loaded_at"}} for the months of the color in BigQuery: the
+    generation is that of the GCS manifest the month was loaded from."""
     from google.api_core.exceptions import NotFound
 
     sql = sql_text("bigquery/loaded_manifests").format(audit_table=_quoted(audit_table(project, dataset, color)))
     try:
         rows = hook.get_client(project_id=project, location=location).query_and_wait(sql)
-        return {f"{row['source_month']:%Y-%m}": row["manifest_generation"] for row in rows}
+        return {f"{row['source_month']:%Y-%m}": {"manifest_generation": row["manifest_generation"],
+                                                 "rows": row["row_count"], "loaded_at": row["loaded_at"]}
+                for row in rows}
     except NotFound:  # nothing loaded into this dataset yet
         return {}
+
+
+def loaded_manifest_generations(hook, project: str, dataset: str, location: str, color: str) -> dict[str, int]:
+    """{month label: generation of the GCS manifest it was loaded from} for the months of the color in BigQuery."""
+    return {month: loaded["manifest_generation"]
+            for month, loaded in loaded_months(hook, project, dataset, location, color).items()}
 
 
 def months_to_load(in_gcs: dict[str, int], in_bigquery: dict[str, int]) -> list[str]:

@@ -140,8 +140,11 @@ def upload_to_staging(client, layout: MonthLayout, local_dir: Path, written: dic
     return staged
 
 
-def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
-    """Move a staged month into place and write its manifest; returns the manifest, with its GCS generation."""
+def publish_month(client, layout: MonthLayout, staged: dict[str, dict], run_id: str | None = None) -> dict:
+    """Move a staged month into place and write its manifest; returns the manifest, with its GCS generation.
+
+    The manifest's metadata also says its rows and the run that wrote it, so one list call tells what GCS holds.
+    """
     started = time.monotonic()
     bucket = client.bucket(layout.bucket)
     _delete_if_present(bucket, layout.manifest_name)
@@ -167,6 +170,7 @@ def publish_month(client, layout: MonthLayout, staged: dict[str, dict]) -> dict:
         "objects": [{"uri": layout.uri(name), "rows": rows} for name, rows in objects.items()],
         "source_uri_prefix": layout.uri(f"{layout.color_prefix}/"),
     }
+    manifest_blob.metadata = {"rows": str(manifest["rows"]), **({"run_id": run_id} if run_id else {})}
     manifest_blob.upload_from_string(json.dumps(manifest, indent=1), content_type="application/json")
     manifest["generation"] = manifest_blob.generation
     _delete(bucket, staged)
@@ -179,7 +183,7 @@ def publish_month_from_local_files(client, layout: MonthLayout, local_dir: Path,
                                    run_id: str) -> dict:
     """Upload the month's local partition files to staging and publish them; the staged objects never outlive it."""
     try:
-        return publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, run_id))
+        return publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, run_id), run_id)
     finally:
         staging = layout.staging_prefix(run_id)
         try:
@@ -228,6 +232,33 @@ def manifest_generations(client, bucket: str, prefix: str, color: str) -> dict[s
     folder = manifests_prefix(prefix, color)
     return {blob.name.removeprefix(folder).removesuffix(".json"): blob.generation
             for blob in client.list_blobs(bucket, prefix=folder) if blob.name.endswith(".json")}
+
+
+@dataclass(frozen=True)
+class PublishedMonth:
+    """A month's latest complete write to GCS, as its manifest tells."""
+
+    rows: int
+    written_at: dt.datetime
+    generation: int
+    run_id: str | None
+
+
+def published_months(client, bucket: str, prefix: str, color: str) -> dict[str, PublishedMonth]:
+    """{month label: its latest complete write} for every month of the color in GCS: one list call, and one read per
+    manifest written before manifests carried their rows in their metadata."""
+    folder = manifests_prefix(prefix, color)
+    months = {}
+    for blob in client.list_blobs(bucket, prefix=folder):
+        if not blob.name.endswith(".json"):
+            continue
+        metadata = blob.metadata or {}
+        rows = metadata.get("rows")
+        if rows is None:
+            rows = json.loads(blob.download_as_bytes(if_generation_match=blob.generation))["rows"]
+        months[blob.name.removeprefix(folder).removesuffix(".json")] = PublishedMonth(
+            rows=int(rows), written_at=blob.updated, generation=blob.generation, run_id=metadata.get("run_id"))
+    return months
 
 
 def upload_run_date_object(

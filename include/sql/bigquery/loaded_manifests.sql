@@ -1,1 +1,1 @@
-SELECT source_month, manifest_generation FROM {audit_table};
+SELECT source_month, manifest_generation, row_count, loaded_at FROM {audit_table};

@@ -1,0 +1,5 @@
+-- The latest load of each month of each color, for the coverage page.
+SELECT DISTINCT ON (color, source_month)
+    color, to_char(source_month, 'YYYY-MM'), rows_loaded, rows_dropped, loaded_at, run_id
+FROM {schema}.load_audit
+ORDER BY color, source_month, loaded_at DESC;
