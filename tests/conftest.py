@@ -1,7 +1,8 @@
 """One test session, one set of real services: an Airflow home, a PostgreSQL cluster and a source server.
 
 Airflow reads its configuration when first imported, so the environment is set here, before any test
-module imports it.
+module imports it. Tests that need Airflow running or an emulator are marked `slow` here, from the fixtures
+they use, so `./dev test --quick` (`-m "not slow"`) leaves them out without anyone remembering to mark them.
 """
 
 from __future__ import annotations
@@ -127,6 +128,35 @@ def airflow_db():
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
     )
+
+
+# Fixtures that start Airflow (its metadata database, the scheduler and api-server) or an emulator, directly or
+# through others (`gcp`, `bigquery`, `bucket` ...: pytest lists a test's fixtures transitively). A new fixture
+# that starts such a service belongs here.
+SLOW_FIXTURES = {"airflow_db", "airflow_stack", "gcs_emulator", "bigquery_emulator"}
+# Modules that start these services themselves, without the session's fixtures (the emulators' own tests).
+SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator"}
+# Browser tests drive the UI of a running Airflow.
+SLOW_DIRS = (REPO / "tests" / "ui",)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--quick", action="store_true", help='leave out the tests marked slow (-m "not slow")')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module_names = vars(item.module) if getattr(item, "module", None) else {}
+        if (
+            SLOW_FIXTURES.intersection(item.fixturenames)
+            or SLOW_SERVICES.intersection(module_names)
+            or any(item.path.is_relative_to(folder) for folder in SLOW_DIRS)
+        ):
+            item.add_marker(pytest.mark.slow)
+    if config.getoption("--quick"):
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,6 +1,17 @@
-"""The BigQuery emulator runs the pipeline's BigQuery side with the real clients: load jobs from hive-partitioned
-Parquet in the GCS emulator into a partitioned, clustered table, the replace-a-month pattern, MERGE, and the
-Airflow provider's hooks and operators. Tests named `..._not_...` pin down where it differs from BigQuery."""
+"""The BigQuery emulator's contract, tested with the real clients: the contract the pipeline relies on, what
+else the emulator does that a change to the pipeline could use, and what the emulator does not do.
+
+- Relied on by the pipeline (`nyc_taxi.bigquery`): a one-time install; a load job of hive-partitioned Parquet
+  from the GCS emulator into a partitioned, clustered table, also through `BigQueryHook.insert_job`; DML with
+  query parameters; counts per partition. The transaction that swaps a month in is tested through the
+  pipeline's own functions, in tests/nyc_taxi/test_bigquery.py.
+- Done, not used by the pipeline today (tests named `test_also_...`): TIMESTAMP columns, replacing a month
+  by DELETE then append, MERGE, CREATE TABLE AS SELECT, DataFrames over REST and the Storage Read API, the
+  provider's load and query operators, and its DB-API path and check operators with an adapter.
+- Not done as BigQuery does it (tests named `..._not_...`): partition decorators, external tables, extract
+  jobs the GCS emulator can list, the DB-API path without that adapter, the Storage Read API for the
+  table check operator.
+"""
 
 from __future__ import annotations
 
@@ -160,7 +171,7 @@ def test_load_of_hive_partitioned_parquet_makes_a_partitioned_clustered_table(bq
     assert rows(bq, f"SELECT COUNTIF(passenger_count IS NULL) FROM {DATASET}.trips_loaded") == [(34 + 27,)]
 
 
-def test_utc_timestamps_or_an_explicit_schema_give_a_timestamp_column(
+def test_also_utc_timestamps_or_an_explicit_schema_give_a_timestamp_column(
     emulators: tuple[GcsEmulator, BigQueryEmulator], bq: bigquery.Client
 ) -> None:
     gcs, _ = emulators
@@ -201,7 +212,7 @@ def test_counts_per_partition_and_information_schema_partitions(bq: bigquery.Cli
     assert sum(count for _, count in partitions) == sum(MONTH_ROWS.values())
 
 
-def test_replace_a_month_deletes_its_days_and_loads_it_again(bq: bigquery.Client) -> None:
+def test_also_delete_by_date_range_then_append_replaces_a_month(bq: bigquery.Client) -> None:
     load_all_months(bq, "trips_replaced")
     january = {"first_day": dt.date(2021, 1, 1), "last_day": dt.date(2021, 1, 31)}
     for _ in range(2):  # a re-run of the same month must not duplicate it
@@ -222,7 +233,7 @@ def test_replace_a_month_deletes_its_days_and_loads_it_again(bq: bigquery.Client
         assert rows_per_month(bq, "trips_replaced") == MONTH_ROWS
 
 
-def test_merge_updates_matched_rows_and_inserts_new_ones(bq: bigquery.Client) -> None:
+def test_also_merge_updates_matched_rows_and_inserts_new_ones(bq: bigquery.Client) -> None:
     load_all_months(bq, "trips_merged")
     bq.query_and_wait(
         f"CREATE TABLE {DATASET}.trips_staging AS SELECT * REPLACE (fare_amount + 1 AS fare_amount) "
@@ -239,7 +250,7 @@ def test_merge_updates_matched_rows_and_inserts_new_ones(bq: bigquery.Client) ->
     assert rows_per_month(bq, "trips_merged") == {**MONTH_ROWS, "2021-03": 1}
 
 
-def test_partitioned_clustered_create_table_as_select(bq: bigquery.Client) -> None:
+def test_also_partitioned_clustered_create_table_as_select(bq: bigquery.Client) -> None:
     load_all_months(bq, "trips_source")
     bq.query_and_wait(
         f"CREATE OR REPLACE TABLE {DATASET}.trips_by_vendor PARTITION BY pickup_date CLUSTER BY vendor_id AS "
@@ -271,7 +282,7 @@ def test_external_tables_are_not_supported(bq: bigquery.Client) -> None:
         )
 
 
-def test_extract_to_gcs_writes_behind_the_gcs_emulators_back(
+def test_extract_to_gcs_is_not_seen_by_the_gcs_emulator(
     emulators: tuple[GcsEmulator, BigQueryEmulator], bq: bigquery.Client
 ) -> None:
     """Extract jobs write files straight into the GCS root, without fake-gcs-server's metadata, and the
@@ -288,7 +299,7 @@ def test_extract_to_gcs_writes_behind_the_gcs_emulators_back(
         list(storage.Client(project=PROJECT).list_blobs("exports"))
 
 
-def test_results_as_dataframes_over_rest_and_the_storage_read_api(
+def test_also_results_as_dataframes_over_rest_and_the_storage_read_api(
     emulators: tuple[GcsEmulator, BigQueryEmulator], bq: bigquery.Client
 ) -> None:
     load_all_months(bq, "trips_frames")
@@ -329,7 +340,7 @@ def test_bigquery_hook_insert_job_runs_queries_and_loads(emulators: tuple[GcsEmu
     )] == [(MONTH_ROWS["2021-01"],)]
 
 
-def test_gcs_to_bigquery_operator_loads_a_month(bq: bigquery.Client) -> None:
+def test_also_gcs_to_bigquery_operator_loads_a_month(bq: bigquery.Client) -> None:
 
     operator = GCSToBigQueryOperator(
         task_id="load_month", bucket=BUCKET, source_objects=["trips/pickup_month=2021-02/*.parquet"],
@@ -345,7 +356,7 @@ def test_gcs_to_bigquery_operator_loads_a_month(bq: bigquery.Client) -> None:
     assert bq.get_table(f"{DATASET}.trips_operator").clustering_fields == ["vendor_id"]
 
 
-def test_bigquery_insert_job_operator_runs_a_query(bq: bigquery.Client) -> None:
+def test_also_bigquery_insert_job_operator_runs_a_query(bq: bigquery.Client) -> None:
 
     load_all_months(bq, "trips_insert_job")
     operator = BigQueryInsertJobOperator(task_id="delete_month", configuration={"query": {
@@ -409,7 +420,7 @@ def point_discovery_client_at_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bigquery_hooks, "build", build_on_emulator)
 
 
-def test_dbapi_path_and_check_operators_work_with_the_adapter(
+def test_also_dbapi_path_and_check_operators_with_an_adapter(
     bq: bigquery.Client, monkeypatch: pytest.MonkeyPatch, no_api_retries: None
 ) -> None:
 
@@ -432,7 +443,9 @@ def test_dbapi_path_and_check_operators_work_with_the_adapter(
         ))
 
 
-def test_table_check_operator_needs_rest_downloads(bq: bigquery.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_table_check_operator_works_over_rest_not_the_storage_read_api(
+    bq: bigquery.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """BigQueryTableCheckOperator reads results with to_dataframe(), which opens a Storage Read API client on
     bigquerystorage.googleapis.com; without one the client falls back to REST, which the emulator serves."""
 

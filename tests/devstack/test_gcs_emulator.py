@@ -1,5 +1,16 @@
-"""The GCS emulator answers the real clients: google-cloud-storage, Airflow's GCSHook and pyarrow, and keeps
-its objects across a restart, so a test can stop it in the middle of a pipeline."""
+"""The GCS emulator's contract, tested with the real clients: the contract the pipeline and its tests rely on,
+what else the emulator does, and what it does not do.
+
+- Relied on: clients pointed at it by its variables; google-cloud-storage and Airflow's GCSHook upload, list,
+  download and delete; its objects survive a restart on the same port, and a write to it while it is down
+  fails, so a test can stop it in the middle of a pipeline; `python -m devstack.gcs_emulator` serves until
+  terminated.
+- Done, not used by the pipeline today (tests named `test_also_...`): pyarrow's GCS filesystem, which the
+  BigQuery emulator's tests use to fill their lake. The pipeline writes its Parquet locally and uploads it:
+  pyarrow's writer hangs when the bucket goes away mid-write.
+- Not done: files put in its root behind its back (e.g. by a BigQuery extract job) break the bucket's listing;
+  see test_bigquery_emulator.py.
+"""
 
 from __future__ import annotations
 
@@ -96,7 +107,7 @@ def test_gcs_hook_uploads_lists_downloads_and_deletes(gcs_env: GcsEmulator, tmp_
     assert not hook.exists(BUCKET, "hook/note.txt")
 
 
-def test_arrow_writes_and_reads_a_hive_partitioned_dataset(gcs_env: GcsEmulator) -> None:
+def test_also_arrow_writes_and_reads_a_hive_partitioned_dataset(gcs_env: GcsEmulator) -> None:
     filesystem = gcs_env.arrow_filesystem()
     months = pa.concat_tables([trips("2021-01", 50), trips("2021-02", 40)])
     ds.write_dataset(
