@@ -1,16 +1,22 @@
 """
 ### NYC taxi trips → Postgres
 
-One DAG per taxi color. Each run loads **one month** of the DataTalksClub `nyc-tlc-data` release into the
-month's own partition of `ny_taxi.<color>_tripdata`:
+One DAG per taxi color (yellow, green and for-hire vehicles, `fhv`). Each run loads **one month** of the
+DataTalksClub `nyc-tlc-data` release into the month's own partition of `ny_taxi.<color>_tripdata`:
 
 1. `download_month` streams `<color>_tripdata_YYYY-MM.csv.gz` to a staging file and checks it is whole gzip;
-2. `clean_month` types every column, keeps trips with `passenger_count > 0` and `trip_distance > 0`,
-   renames columns to snake_case and adds the pickup date, counting the rows each rule drops;
+2. `clean_month` types every column, renames columns to snake_case and adds the pickup date, applying the
+   color's rules and counting the rows each drops or flags:
+   - yellow and green keep trips with `passenger_count > 0` and `trip_distance > 0`;
+   - FHV drops trips without a dispatching base or a pickup time, and keeps but counts (`rows_flagged` in the
+     audit) dropoffs not after the pickup and pickups outside the release's months: the trip happened, and the
+     course counts every FHV trip;
 3. `load_month_to_postgres` replaces that month's rows in one transaction (COPY, streamed), writing a row to
    `ny_taxi.load_audit`;
-4. `check_month_in_postgres` fails, naming the rule, on zero passengers or distances, unknown vendors or a
-   row count that differs from the transform's.
+4. `check_month_in_postgres` fails, naming the rule, on rows the color's rules drop (zero passengers or
+   distances, unknown vendors; FHV: no base or pickup) or a row count that differs from the transform's; it
+   warns, without failing, of pickup or dropoff location ids that `ny_taxi.zones` lacks (loaded by
+   `taxi_zones_to_postgres`; its doc says why a warning).
 
 **Which month:** every run is dated the first of the month it loads, so catchup and backfills read 2021-01,
 2021-02, ... in the grid. Catchup runs each month of the release (2019-01..2021-07) once the DAG is unpaused.

@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS {schema}.load_audit (
     bytes_downloaded  bigint      NOT NULL,
     rows_read         bigint      NOT NULL,
     rows_dropped      jsonb       NOT NULL,  -- rule -> rows it dropped
+    rows_flagged      jsonb       NOT NULL DEFAULT '{{}}',  -- rule -> rows kept that break it, only counted
     rows_loaded       bigint      NOT NULL,
     extract_seconds   real        NOT NULL,
     transform_seconds real        NOT NULL,

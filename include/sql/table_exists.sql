@@ -1,1 +1,1 @@
-SELECT to_regclass(%(qualified_name)s) IS NOT NULL AS partition_exists;
+SELECT to_regclass(%(qualified_name)s) IS NOT NULL AS table_exists;

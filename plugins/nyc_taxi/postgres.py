@@ -1,4 +1,5 @@
-"""Load a cleaned month into its own partition of `<schema>.<color>_tripdata`, replacing it in one transaction."""
+"""Load a cleaned month into its own partition of `<schema>.<color>_tripdata`, replacing it in one transaction, and
+check it; load the zone lookup into `<schema>.zones`, replaced whole."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pgpq
 import psycopg
@@ -15,7 +16,7 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.schema import STORED_TYPES, loaded_column_names, loaded_columns
+from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_column_names, loaded_columns, zone_columns
 from nyc_taxi.sql_files import statement
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,11 @@ DEFAULT_SCHEMA = "ny_taxi"
 PROGRESS_EVERY_ROWS = 500_000
 # TLC data dictionary: 1 Creative Mobile Technologies, 2 Curb (VeriFone), 6 Myle, 7 Helix; 4 appears in 2019-2020 files.
 KNOWN_VENDOR_IDS = (1, 2, 4, 6, 7)
+# Each color's rules as the check sees them (include/sql/<name>.sql): FHV has no vendor, passengers or distance.
+CHECK_STATEMENTS = {"yellow": "check_month", "green": "check_month", "fhv": "check_fhv_month"}
+ZONES_TABLE = "zones"
+# How many unknown location ids a check names.
+UNKNOWN_IDS_NAMED = 10
 
 
 def table_name(color: str) -> str:
@@ -45,14 +51,24 @@ class LoadAudit:
     rows_dropped: dict[str, int]
     extract_seconds: float
     transform_seconds: float
+    rows_flagged: dict[str, int] = field(default_factory=dict)
 
 
-def _column_definitions(color: str) -> sql.Composed:
+def _column_definitions(columns: list[LoadedColumn]) -> sql.Composed:
     """The table's columns as DDL (`"vendor_id" bigint, ...`), from schema.py: names quoted, types its constants."""
     return sql.SQL(",\n    ").join(
         sql.SQL("{} {}").format(sql.Identifier(column.name), sql.SQL(STORED_TYPES[column.kind].postgres))
-        for column in loaded_columns(color)
+        for column in columns
     )
+
+
+def _exists(conn: psycopg.Connection, schema: str, table: str, column: str | None = None) -> bool:
+    qualified_name = f'"{schema}"."{table}"'
+    with conn.cursor(row_factory=namedtuple_row) as cursor:
+        if column is None:
+            return cursor.execute(statement("table_exists"), {"qualified_name": qualified_name}).fetchone()[0]
+        return cursor.execute(statement("column_exists"),
+                              {"qualified_name": qualified_name, "column_name": column}).fetchone()[0]
 
 
 def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SCHEMA) -> None:
@@ -60,8 +76,10 @@ def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SC
         conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
         conn.execute(statement("create_schema", schema=schema))
         conn.execute(statement("create_tripdata", schema=schema, table=table_name(color),
-                               columns=_column_definitions(color)))
+                               columns=_column_definitions(loaded_columns(color))))
         conn.execute(statement("create_load_audit", schema=schema))
+        if not _exists(conn, schema, "load_audit", "rows_flagged"):
+            conn.execute(statement("add_load_audit_rows_flagged", schema=schema))
 
 
 def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> None:
@@ -69,10 +87,8 @@ def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: s
     partition = partition_name(month)
     with conn.transaction():
         conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
-        with conn.cursor(row_factory=namedtuple_row) as cursor:
-            found = cursor.execute(statement("partition_exists"), {"qualified_name": f'"{schema}"."{partition}"'})
-            if found.fetchone().partition_exists:
-                return
+        if _exists(conn, schema, partition):
+            return
         conn.execute(
             statement(
                 "create_month_partition",
@@ -141,6 +157,7 @@ def replace_month(
                     "bytes_downloaded": audit.bytes_downloaded,
                     "rows_read": audit.rows_read,
                     "rows_dropped": json.dumps(audit.rows_dropped),
+                    "rows_flagged": json.dumps(audit.rows_flagged),
                     "rows_loaded": rows_loaded,
                     "extract_seconds": audit.extract_seconds,
                     "transform_seconds": audit.transform_seconds,
@@ -158,13 +175,15 @@ class DataQualityError(ValueError):
 
 def check_month(
     conn: psycopg.Connection, month: TaxiMonth, expected_rows: int, schema: str = DEFAULT_SCHEMA
-) -> dict[str, int]:
-    """Check the loaded month against the rules and the expected row count; return per-rule counts (all 0)."""
+) -> dict:
+    """Check the loaded month against its color's rules and the expected row count, failing with every broken rule;
+    then warn of location ids the zone lookup lacks. Returns the row count and those ids ({id: pickups or dropoffs},
+    None when the lookup is not loaded)."""
     partition = partition_name(month)
     with conn.cursor(row_factory=namedtuple_row) as cursor:
         row_count = cursor.execute(statement("count_month", schema=schema, partition=partition)).fetchone().row_count
         broken = cursor.execute(
-            statement("check_month", schema=schema, partition=partition),
+            statement(CHECK_STATEMENTS[month.color], schema=schema, partition=partition),
             {"known_vendor_ids": list(KNOWN_VENDOR_IDS)},
         ).fetchall()
     problems = [
@@ -176,4 +195,53 @@ def check_month(
     if problems:
         raise DataQualityError(f"{month} in {schema}.{partition}: " + " | ".join(problems))
     log.info("%s: %s rows pass all checks", month, f"{row_count:,}")
-    return {"row_count": row_count}
+    unknown = unknown_location_ids(conn, month, schema)
+    return {"row_count": row_count,
+            "unknown_location_ids": None if unknown is None else {str(id_): n for id_, n in unknown.items()}}
+
+
+def unknown_location_ids(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> dict | None:
+    """{location id: pickups and dropoffs naming it} for the ids of the month that `<schema>.zones` lacks (the most
+    frequent first, at most UNKNOWN_IDS_NAMED), logged as a warning; None, with a warning, if the lookup is not loaded.
+
+    A warning, not a failure: the trip is no less a trip, and its zone is the lookup's to name. Reloading the month
+    would not change it, while a newer lookup (taxi_zones_to_postgres replaces it whole) may; a failure would hold
+    back every other row of the month over reference data the month does not own.
+    """
+    if not _exists(conn, schema, ZONES_TABLE):
+        log.warning("%s: location ids not checked: %s.%s is not loaded (run the DAG taxi_zones_to_postgres)",
+                    month, schema, ZONES_TABLE)
+        return None
+    with conn.cursor(row_factory=namedtuple_row) as cursor:
+        rows = cursor.execute(statement("unknown_location_ids", schema=schema, partition=partition_name(month)))
+        unknown = {row.location_id: row.pickups_or_dropoffs for row in rows}
+    if unknown:
+        log.warning("%s: %s pickups or dropoffs name %s location ids that %s.%s lacks, e.g. %s; the trips are kept",
+                    month, f"{sum(unknown.values()):,}", len(unknown), schema, ZONES_TABLE,
+                    ", ".join(f"{id_} ({n:,})" for id_, n in list(unknown.items())[:UNKNOWN_IDS_NAMED]))
+    else:
+        log.info("%s: every location id is in %s.%s", month, schema, ZONES_TABLE)
+    return dict(list(unknown.items())[:UNKNOWN_IDS_NAMED])
+
+
+def replace_zones(conn: psycopg.Connection, zones: pa.Table, schema: str = DEFAULT_SCHEMA) -> int:
+    """Replace `<schema>.zones` whole with the lookup's rows, in one transaction; return the rows loaded."""
+    columns = [column.name for column in zone_columns()]
+    with conn.transaction():
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
+        conn.execute(statement("create_schema", schema=schema))
+        conn.execute(statement("create_zones", schema=schema, columns=_column_definitions(zone_columns())))
+    with conn.transaction():
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema}.{ZONES_TABLE}"})
+        deleted = conn.execute(statement("delete_zones", schema=schema)).rowcount
+        copy_sql = statement("copy_zones", schema=schema,
+                             columns=sql.SQL(", ").join(sql.Identifier(name) for name in columns))
+        zones = zones.select(columns)
+        encoder = pgpq.ArrowToPostgresBinaryEncoder(zones.schema)
+        with conn.cursor().copy(copy_sql) as copy:
+            copy.write(encoder.write_header())
+            for batch in zones.to_batches():
+                copy.write(encoder.write_batch(batch))
+            copy.write(encoder.finish())
+    log.info("%s.%s: replaced %s zones with %s", schema, ZONES_TABLE, deleted, zones.num_rows)
+    return zones.num_rows

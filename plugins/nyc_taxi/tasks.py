@@ -84,6 +84,7 @@ def clean_month(downloaded: dict) -> dict:
         "rows_read": stats.rows_read,
         "rows_kept": stats.rows_kept,
         "rows_dropped": stats.dropped,
+        "rows_flagged": stats.flagged,
         "transform_seconds": round(stats.seconds, 3),
     }
 
@@ -104,6 +105,7 @@ def load_month_to_postgres(cleaned: dict) -> dict:
         rows_dropped=cleaned["rows_dropped"],
         extract_seconds=cleaned["extract_seconds"],
         transform_seconds=cleaned["transform_seconds"],
+        rows_flagged=cleaned.get("rows_flagged", {}),  # absent from the XCom of a run cleaned before FHV
     )
     batches = cleaned_batches(cleaned["cleaned_path"])
     with postgres_connection() as conn:
@@ -114,7 +116,8 @@ def load_month_to_postgres(cleaned: dict) -> dict:
 
 @task
 def check_month_in_postgres(loaded: dict) -> dict:
-    """Fail, naming the rule, if the loaded month has zero passengers or distances, unknown vendors or a wrong count."""
+    """Fail, naming the rule, if the loaded month breaks its color's rules (zero passengers or distances, unknown
+    vendors; FHV: no base or pickup) or has a wrong count; warn of location ids the zone lookup lacks."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import DataQualityError, check_month
 
@@ -250,3 +253,55 @@ def check_month_in_bigquery(loaded: dict) -> dict:
     hook, project, dataset, location = bigquery_target(settings_from_airflow())
     with _failing_without_retries(BigQueryCheckFailed):
         return check_month(hook, project, dataset, location, layout.month, manifest)
+
+
+def _zone_staging_dir():
+    from nyc_taxi.months import path_safe
+
+    context = get_current_context()
+    return settings_from_airflow().staging_dir / context["dag"].dag_id / path_safe(context["run_id"])
+
+
+@task
+def download_zone_lookup() -> dict:
+    """Fetch the release's `misc/taxi_zone_lookup.csv` to a staging file, and check it reads as the lookup."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.zones import (
+        ZoneLookupError,
+        ZoneLookupNotPublished,
+        download_zone_lookup_file,
+        read_zone_lookup,
+        zone_lookup_url,
+    )
+
+    url = zone_lookup_url(settings_from_airflow().source_base_url)
+    try:
+        downloaded = download_zone_lookup_file(url, _zone_staging_dir() / "taxi_zone_lookup.csv")
+    except ZoneLookupNotPublished as error:
+        raise AirflowFailException(str(error)) from error
+    with _failing_without_retries(ZoneLookupError, HeaderMismatch):
+        zones = read_zone_lookup(downloaded.path, name=url)
+    return {"source_url": url, "csv_path": str(downloaded.path), "zones": zones.num_rows}
+
+
+@task
+def load_zones_to_postgres(downloaded: dict) -> dict:
+    """Replace `<schema>.zones` whole with the lookup, in one transaction."""
+    from pathlib import Path
+
+    from nyc_taxi.postgres import replace_zones
+    from nyc_taxi.zones import read_zone_lookup
+
+    zones = read_zone_lookup(Path(downloaded["csv_path"]), name=downloaded["source_url"])
+    with postgres_connection() as conn:
+        return {"zones": replace_zones(conn, zones, schema=settings_from_airflow().postgres_schema)}
+
+
+@task(trigger_rule="all_done")
+def remove_zone_staging_files() -> None:
+    """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""
+    import shutil
+
+    shutil.rmtree(_zone_staging_dir(), ignore_errors=True)

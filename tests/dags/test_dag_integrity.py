@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from airflow.dag_processing.dagbag import DagBag
+from nyc_taxi.months import TAXI_COLORS
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-MONTHLY_DAG_IDS = {f"{color}_taxi_to_{target}" for color in ("yellow", "green") for target in ("postgres", "gcs")}
-EXPECTED_DAG_IDS = MONTHLY_DAG_IDS | {"yellow_taxi_gcs_to_bigquery", "green_taxi_gcs_to_bigquery"}
+MONTHLY_DAG_IDS = {f"{color}_taxi_to_{target}" for color in ("yellow", "green", "fhv") for target in ("postgres", "gcs")}
+EXPECTED_DAG_IDS = MONTHLY_DAG_IDS | {f"{color}_taxi_gcs_to_bigquery" for color in ("yellow", "green", "fhv")} | {
+    "taxi_zones_to_postgres"}
 HEAVY_MODULES = ("pandas", "pyarrow", "google.cloud.storage", "google.cloud.bigquery", "psycopg", "requests")
 
 
@@ -50,7 +52,7 @@ def test_monthly_dags_cover_the_release_and_catch_up(dag_bag):
 
 
 def test_the_bigquery_dags_run_when_their_month_lands_in_gcs_and_daily(dag_bag):
-    for color in ("yellow", "green"):
+    for color in TAXI_COLORS:
         [outlet] = dag_bag.dags[f"{color}_taxi_to_gcs"].get_task("write_month_to_gcs").outlets
         bigquery_dag = dag_bag.dags[f"{color}_taxi_gcs_to_bigquery"]
         assert bigquery_dag.timetable.asset_condition == outlet
@@ -64,6 +66,7 @@ def test_dag_files_leave_heavy_imports_to_the_tasks():
 import json, sys, time
 import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
+from nyc_taxi.months import TAXI_COLORS
 before = set(sys.modules)
 started = time.perf_counter()
 bag = DagBag(dag_folder={str(DAGS_FOLDER)!r})

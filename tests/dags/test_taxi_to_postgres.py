@@ -80,6 +80,28 @@ def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env
             if path.endswith("yellow_tripdata_2021-07.csv.gz")] == [404]
 
 
+def test_the_zone_lookup_loads_then_an_fhv_month_loads_checked_and_reloads_exactly(
+        airflow_env, publish, source, postgres_dsn, caplog):
+    from devstack.synthetic_zones import write_zone_lookup
+
+    write_zone_lookup(source.root)
+    expected = publish("fhv", 2021, 3, rows=20_000)
+    dags = DagBag(dag_folder=REPO / "dags").dags
+    zones = dags["taxi_zones_to_postgres"].test()
+    assert zones.state == "success", task_states(zones)
+    runs = [dags["fhv_taxi_to_postgres"].test(logical_date=MARCH) for _ in range(2)]
+    assert [run.state for run in runs] == ["success", "success"], [task_states(run) for run in runs]
+    assert f"fhv 2021-03: every location id is in {airflow_env}.zones" in caplog.text
+    with psycopg.connect(postgres_dsn) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {airflow_env}.zones").fetchone() == (265,)
+        assert conn.execute(f"SELECT count(*) FROM {airflow_env}.fhv_tripdata").fetchone() == (expected,)
+        audit = conn.execute(f"SELECT run_id, rows_loaded, rows_dropped, rows_flagged FROM {airflow_env}.load_audit"
+                             f" WHERE color = 'fhv' ORDER BY loaded_at").fetchall()
+    assert [(run_id, rows) for run_id, rows, _, _ in audit] == [(run.run_id, expected) for run in runs]
+    assert set(audit[-1][2]) == {"dispatching_base_num is present", "pickup_datetime is present"}
+    assert audit[-1][3]["drop_off_datetime > pickup_datetime"] > 0
+
+
 def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_env, published_march, source,
                                                                    postgres_dsn):
     """Two 500s are retried within the download (backoff); a connection dropped mid-file fails the try, and

@@ -1,22 +1,41 @@
+import logging
 import threading
 
 import pytest
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.postgres import DataQualityError, LoadAudit, check_month, create_tables, replace_month, table_name
-from nyc_taxi.schema import STORED_TYPES, loaded_columns
+from nyc_taxi.postgres import (
+    DataQualityError,
+    LoadAudit,
+    check_month,
+    create_tables,
+    replace_month,
+    replace_zones,
+    table_name,
+)
+from nyc_taxi.schema import STORED_TYPES, loaded_columns, zone_columns
+from nyc_taxi.zones import read_zone_lookup
 
+from devstack.synthetic_zones import write_zone_lookup
 from tests.nyc_taxi.trip_files import cleaned_batches_of, cleaned_synthetic_month
 
 JANUARY = TaxiMonth("yellow", 2021, 1)
 FEBRUARY = TaxiMonth("yellow", 2021, 2)
+FHV_JANUARY = TaxiMonth("fhv", 2021, 1)
 
 
 @pytest.fixture(scope="module")
 def cleaned_months(tmp_path_factory):
-    """Cleaned staging files for January (20k trips read) and February (12k), as the transform step leaves them."""
+    """Cleaned staging files for January (20k trips read) and February (12k), and an FHV January (20k), as the
+    transform step leaves them."""
     folder = tmp_path_factory.mktemp("cleaned")
-    months = ((JANUARY, 20_000), (FEBRUARY, 12_000))
+    months = ((JANUARY, 20_000), (FEBRUARY, 12_000), (FHV_JANUARY, 20_000))
     return {month: cleaned_synthetic_month(folder, month, rows) for month, rows in months}
+
+
+@pytest.fixture(scope="module")
+def zones(tmp_path_factory):
+    """The generated 265-zone lookup, read as the zone DAG reads it."""
+    return read_zone_lookup(write_zone_lookup(tmp_path_factory.mktemp("release")))
 
 
 def batches(cleaned, batch_size=4_000):
@@ -24,7 +43,8 @@ def batches(cleaned, batch_size=4_000):
 
 
 def audit(stats, run_id="run_1"):
-    return LoadAudit(run_id, "http://source/file.csv.gz", 1234, stats.rows_read, stats.dropped, 0.5, stats.seconds)
+    return LoadAudit(run_id, "http://source/file.csv.gz", 1234, stats.rows_read, stats.dropped, 0.5, stats.seconds,
+                     rows_flagged=stats.flagged)
 
 
 def rows_per_month(conn, schema):
@@ -33,7 +53,7 @@ def rows_per_month(conn, schema):
     ).fetchall())
 
 
-@pytest.mark.parametrize("color", ["yellow", "green"])
+@pytest.mark.parametrize("color", ["yellow", "green", "fhv"])
 def test_the_table_has_the_cleaned_months_columns_in_order_then_the_source_month(pg_conn, pg_schema, color):
     create_tables(pg_conn, color, pg_schema)
     columns = pg_conn.execute(
@@ -130,10 +150,81 @@ def test_concurrent_loads_of_one_month_leave_one_copy(postgres_dsn, pg_conn, pg_
     assert rows_per_month(pg_conn, pg_schema) == {"2021-01": stats.rows_kept}
 
 
-def test_checks_pass_on_a_clean_month(pg_conn, pg_schema, cleaned_months):
+def test_checks_pass_on_a_clean_month(pg_conn, pg_schema, cleaned_months, zones):
     cleaned, stats = cleaned_months[JANUARY]
     replace_month(pg_conn, JANUARY, batches(cleaned), schema=pg_schema)
-    assert check_month(pg_conn, JANUARY, stats.rows_kept, schema=pg_schema) == {"row_count": stats.rows_kept}
+    replace_zones(pg_conn, zones, schema=pg_schema)
+    assert check_month(pg_conn, JANUARY, stats.rows_kept, schema=pg_schema) == {
+        "row_count": stats.rows_kept, "unknown_location_ids": {}}
+
+
+def test_an_fhv_month_loads_with_its_counted_rules_in_the_audit_and_passes_its_checks(
+        pg_conn, pg_schema, cleaned_months, zones):
+    cleaned, stats = cleaned_months[FHV_JANUARY]
+    assert stats.flagged["drop_off_datetime > pickup_datetime"] > 0
+    replace_zones(pg_conn, zones, schema=pg_schema)
+    for run in ("run_1", "run_2"):
+        assert replace_month(pg_conn, FHV_JANUARY, batches(cleaned), audit(stats, run), schema=pg_schema) == (
+            stats.rows_kept)
+    assert check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema) == {
+        "row_count": stats.rows_kept, "unknown_location_ids": {}}
+    empty_ids, ids_as_integers = pg_conn.execute(
+        f"SELECT count(*) FILTER (WHERE pu_location_id IS NULL), count(*) FILTER (WHERE pu_location_id = 264)"
+        f" FROM {pg_schema}.fhv_tripdata").fetchone()
+    assert empty_ids > 0 and ids_as_integers > 0
+    assert pg_conn.execute(f"SELECT rows_dropped, rows_flagged FROM {pg_schema}.load_audit WHERE run_id = 'run_2'"
+                           ).fetchone() == (stats.dropped, stats.flagged)
+
+
+def test_an_fhv_row_without_a_base_fails_the_check(pg_conn, pg_schema, cleaned_months):
+    cleaned, stats = cleaned_months[FHV_JANUARY]
+    replace_month(pg_conn, FHV_JANUARY, batches(cleaned), schema=pg_schema)
+    pg_conn.execute(f"UPDATE {pg_schema}.fhv_tripdata SET dispatching_base_num = NULL"
+                    f" WHERE ctid IN (SELECT ctid FROM {pg_schema}.fhv_tripdata LIMIT 2)")
+    with pytest.raises(DataQualityError, match="rule 'dispatching_base_num is present' broken by 2 rows"):
+        check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema)
+
+
+def test_location_ids_the_lookup_lacks_warn_with_their_counts_and_do_not_fail(
+        pg_conn, pg_schema, cleaned_months, zones, caplog):
+    cleaned, stats = cleaned_months[FHV_JANUARY]
+    replace_month(pg_conn, FHV_JANUARY, batches(cleaned), schema=pg_schema)
+    with caplog.at_level(logging.WARNING, logger="nyc_taxi.postgres"):
+        assert check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema)["unknown_location_ids"] is None
+    assert f"{pg_schema}.zones is not loaded (run the DAG taxi_zones_to_postgres)" in caplog.text
+
+    replace_zones(pg_conn, zones, schema=pg_schema)
+    pg_conn.execute(f"UPDATE {pg_schema}.fhv_tripdata SET pu_location_id = 266, do_location_id = 0"
+                    f" WHERE ctid IN (SELECT ctid FROM {pg_schema}.fhv_tripdata LIMIT 3)")
+    pg_conn.execute(f"UPDATE {pg_schema}.fhv_tripdata SET do_location_id = 266"
+                    f" WHERE ctid IN (SELECT ctid FROM {pg_schema}.fhv_tripdata WHERE pu_location_id <> 266 LIMIT 1)")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="nyc_taxi.postgres"):
+        checked = check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema)
+    assert checked == {"row_count": stats.rows_kept, "unknown_location_ids": {"266": 4, "0": 3}}
+    assert f"7 pickups or dropoffs name 2 location ids that {pg_schema}.zones lacks, e.g. 266 (4), 0 (3)" in caplog.text
+
+
+def test_the_zone_lookup_is_replaced_whole(pg_conn, pg_schema, zones):
+    pg_conn.execute(f"CREATE SCHEMA {pg_schema}")
+    assert replace_zones(pg_conn, zones.slice(0, 10), schema=pg_schema) == 10
+    assert replace_zones(pg_conn, zones, schema=pg_schema) == 265
+    rows = pg_conn.execute(f"SELECT * FROM {pg_schema}.zones ORDER BY location_id").fetchall()
+    assert len(rows) == 265
+    assert rows[0] == (1, "EWR", "Newark Airport", "EWR")
+    assert rows[-1] == (265, "Unknown", "NA", "N/A")
+    columns = pg_conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s"
+        " AND table_name = 'zones' ORDER BY ordinal_position", (pg_schema,)).fetchall()
+    assert columns == [(c.name, STORED_TYPES[c.kind].postgres) for c in zone_columns()]
+
+
+def test_an_audit_table_from_before_fhv_gains_the_counted_rules(pg_conn, pg_schema, cleaned_months):
+    cleaned, stats = cleaned_months[JANUARY]
+    create_tables(pg_conn, "yellow", pg_schema)
+    pg_conn.execute(f"ALTER TABLE {pg_schema}.load_audit DROP COLUMN rows_flagged")
+    replace_month(pg_conn, JANUARY, batches(cleaned), audit(stats), schema=pg_schema)
+    assert pg_conn.execute(f"SELECT rows_flagged FROM {pg_schema}.load_audit").fetchone() == ({},)
 
 
 def test_a_failing_check_names_the_rule_and_the_rows(pg_conn, pg_schema, cleaned_months):

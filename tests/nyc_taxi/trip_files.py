@@ -48,7 +48,7 @@ def cleaned_synthetic_month(folder: Path, month, rows: int, seed: int = 0):
     from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
     source = write_month(folder / month.file_name, month.color, month.year, month.month, rows=rows, seed=seed)
-    cleaned = folder / f"{month.label}{CLEANED_SUFFIX}"
+    cleaned = folder / f"{month.color}_{month.label}{CLEANED_SUFFIX}"
     return cleaned, transform_month_file(source, month.color, cleaned)
 
 

@@ -1,0 +1,1 @@
+COPY {schema}.zones ({columns}) FROM STDIN (FORMAT binary);
