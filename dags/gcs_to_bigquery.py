@@ -1,13 +1,14 @@
 """
 ### NYC taxi trips, GCS → BigQuery
 
-One DAG per taxi color, started by the asset `<color>_taxi_trips_in_gcs` each time `<color>_taxi_to_gcs` has
-written a month, and once a day at 06:00 UTC. A run loads every month whose latest GCS write BigQuery does not
-hold yet (the table `<dataset>.<color>_load_audit` records which write each month came from), so months written
-while a run was busy are loaded by the next, and the daily run loads any month a failed run or a pause missed.
-Each month is loaded from the objects its GCS manifest lists into `<dataset>.<color>_tripdata`, partitioned by
-pickup date and clustered by pickup location, replacing that month only; then its rows per pickup date are
-checked against GCS.
+One DAG per taxi color (yellow, green, fhv), started by the asset `<color>_taxi_trips_in_gcs` each time
+`<color>_taxi_to_gcs` has written a month, and once a day at 06:00 UTC. A run loads every month whose latest GCS
+write BigQuery does not hold yet (the table `<dataset>.<color>_load_audit` records which write each month came
+from), so months written while a run was busy are loaded by the next, and the daily run loads any month a failed
+run or a pause missed. Each month is loaded from the objects its GCS manifest lists into
+`<dataset>.<color>_tripdata`, partitioned by pickup date and clustered by pickup location, replacing that month
+only; then its rows per pickup date are checked against GCS, and its location ids looked up in `<dataset>.zones`
+(ids it lacks warn, see `taxi_zones_to_bigquery`).
 
 Trigger it with no params to bring BigQuery up to date with GCS, or with `year` and `month` to reload one month.
 Project, dataset and location come from the Variables `nyc_taxi_bigquery_project` (default: the connection's

@@ -1,11 +1,12 @@
 """
 ### NYC taxi trips → GCS, partitioned Parquet
 
-One DAG per taxi color; each run puts **one month** in the bucket (Variable `nyc_taxi_gcs_bucket`, connection
-`google_cloud_default`) under `<prefix>/<color>/`:
+One DAG per taxi color (yellow, green, fhv); each run puts **one month** in the bucket (Variable
+`nyc_taxi_gcs_bucket`, connection `google_cloud_default`) under `<prefix>/<color>/`:
 
-- `<color>_pickup_date=YYYY-MM-DD/YYYY-MM-<n>.parquet`: the month partitioned by pickup date (hive layout),
-  replaced whole on a re-run, with `_manifests/YYYY-MM.json` written last;
+- `<pickup date>=YYYY-MM-DD/YYYY-MM-<n>.parquet`: the month partitioned by pickup date (hive layout; the column is
+  `tpep_pickup_date`, `lpep_pickup_date` or, for FHV, `pickup_date`), replaced whole on a re-run, with
+  `_manifests/YYYY-MM.json` written last;
 - `by_run_date/YYYY/MM/DD/daily-trips.parquet`: the module's single object of the run, named by its date.
 
 Download and cleaning are the Postgres DAG's own tasks. When a month has landed, the asset

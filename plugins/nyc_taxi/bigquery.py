@@ -4,7 +4,7 @@ transaction records in `<dataset>.<color>_load_audit` which write of the manifes
 months GCS holds newer than BigQuery can be told (`months_to_load`).
 
 Loads go through the google provider's BigQueryHook; load jobs only, since BigQuery reads the objects a
-manifest lists and nothing else.
+manifest lists and nothing else. The zone lookup is one load job replacing `<dataset>.zones` whole.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_columns, pickup_date_column
 from nyc_taxi.sql_files import sql_text
+from nyc_taxi.zones import ZONES_TABLE, report_unknown_location_ids
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,45 @@ def rows_per_partition(hook, project: str, dataset: str, location: str, month: T
     return {str(row["pickup_date"]): row["row_count"] for row in _query_rows(hook, sql, month, project, location)}
 
 
+def zones_table(project: str, dataset: str) -> str:
+    return table_id(project, dataset, ZONES_TABLE)
+
+
+def replace_zones(hook, project: str, dataset: str, location: str, uri: str) -> int:
+    """Replace `<dataset>.zones` whole with the zone lookup's Parquet object at `uri` (one load job, which commits
+    all or nothing); return its rows. The object's types are schema.py's, so the table's are too."""
+    client = hook.get_client(project_id=project, location=location)
+    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+    project_id, dataset_id, table_name = zones_table(project, dataset).split(".")
+    hook.insert_job(
+        configuration={"load": {
+            "sourceUris": [uri],
+            "sourceFormat": "PARQUET",
+            "destinationTable": {"projectId": project_id, "datasetId": dataset_id, "tableId": table_name},
+            "writeDisposition": "WRITE_TRUNCATE",
+        }},
+        project_id=project,
+        location=location,
+    )
+    rows = client.get_table(zones_table(project, dataset)).num_rows
+    log.info("%s: %s zones from %s", zones_table(project, dataset), rows, uri)
+    return rows
+
+
+def unknown_location_ids(hook, project: str, dataset: str, location: str, month: TaxiMonth) -> dict[int, int] | None:
+    """{location id: pickups and dropoffs naming it} for the ids of the month that `<dataset>.zones` lacks, the most
+    frequent first; None if the lookup is not loaded."""
+    from google.api_core.exceptions import NotFound
+
+    try:
+        hook.get_client(project_id=project, location=location).get_table(zones_table(project, dataset))
+    except NotFound:
+        return None
+    sql = sql_text("bigquery/unknown_location_ids").format(
+        table=_quoted(trips_table(project, dataset, month.color)), zones_table=_quoted(zones_table(project, dataset)))
+    return {row["location_id"]: row["pickups_or_dropoffs"] for row in _query_rows(hook, sql, month, project, location)}
+
+
 def _query_rows(hook, sql: str, month: TaxiMonth, project: str, location: str) -> list[dict]:
     from google.cloud import bigquery
 
@@ -166,7 +206,8 @@ def _query_rows(hook, sql: str, month: TaxiMonth, project: str, location: str) -
 
 
 def check_month(hook, project: str, dataset: str, location: str, month: TaxiMonth, manifest: dict) -> dict:
-    """The month's rows per pickup date in BigQuery must equal those of the objects in GCS."""
+    """The month's rows per pickup date in BigQuery must equal those of the objects in GCS; location ids that
+    `<dataset>.zones` lacks are warned of, as in Postgres."""
     in_gcs: dict[str, int] = {}
     for entry in manifest["objects"]:
         pickup_date = entry["uri"].rsplit("/", 2)[-2].split("=", 1)[1]
@@ -180,4 +221,6 @@ def check_month(hook, project: str, dataset: str, location: str, month: TaxiMont
             f"(date: rows in GCS, rows in BigQuery): {differences}"
         )
     log.info("%s: %s rows in %s pickup dates, as in GCS", month, f"{sum(in_bigquery.values()):,}", len(in_bigquery))
-    return {"rows": sum(in_bigquery.values()), "pickup_dates": len(in_bigquery)}
+    unknown = report_unknown_location_ids(month, unknown_location_ids(hook, project, dataset, location, month),
+                                          zones_table(project, dataset))
+    return {"rows": sum(in_bigquery.values()), "pickup_dates": len(in_bigquery), "unknown_location_ids": unknown}

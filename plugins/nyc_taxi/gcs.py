@@ -6,6 +6,8 @@ Under `gs://<bucket>/<prefix>/<color>/`:
     _manifests/2021-01.json                           written last: the month's objects and their row counts
     by_run_date/2021/01/01/daily-trips.parquet        the module's one object per run, named by the run's date
 
+and the zone lookup at `gs://<bucket>/<prefix>/zones/taxi_zone_lookup.parquet`, one object replaced whole.
+
 A reload uploads the month under `<prefix>/_staging/` first, removes the manifest, copies the objects into place,
 deletes objects the month no longer has, and writes the manifest again. A load into BigQuery reads only the
 objects a manifest lists, so a month whose write failed halfway is never loaded.
@@ -273,3 +275,16 @@ def upload_run_date_object(
     name = layout.run_date_object(run_date)
     client.bucket(layout.bucket).blob(name).upload_from_filename(str(local_file), content_type=PARQUET)
     return layout.uri(name), rows
+
+
+def zone_lookup_object(prefix: str) -> str:
+    return f"{prefix.strip('/')}/zones/taxi_zone_lookup.parquet"
+
+
+def upload_zone_lookup(client, bucket: str, prefix: str, zones: pa.Table, local_file: Path) -> str:
+    """The zone lookup as one Parquet object, which a write replaces whole; returns its URI."""
+    pq.write_table(zones, local_file, compression="snappy")
+    name = zone_lookup_object(prefix)
+    client.bucket(bucket).blob(name).upload_from_filename(str(local_file), content_type=PARQUET)
+    log.info("%s zones at gs://%s/%s", zones.num_rows, bucket, name)
+    return f"gs://{bucket}/{name}"

@@ -18,6 +18,7 @@ from psycopg.rows import namedtuple_row
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_column_names, loaded_columns, zone_columns
 from nyc_taxi.sql_files import statement
+from nyc_taxi.zones import ZONES_TABLE, report_unknown_location_ids
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,6 @@ PROGRESS_EVERY_ROWS = 500_000
 KNOWN_VENDOR_IDS = (1, 2, 4, 6, 7)
 # Each color's rules as the check sees them (include/sql/<name>.sql): FHV has no vendor, passengers or distance.
 CHECK_STATEMENTS = {"yellow": "check_month", "green": "check_month", "fhv": "check_fhv_month"}
-ZONES_TABLE = "zones"
-# How many unknown location ids a check names.
-UNKNOWN_IDS_NAMED = 10
 
 
 def table_name(color: str) -> str:
@@ -195,33 +193,18 @@ def check_month(
     if problems:
         raise DataQualityError(f"{month} in {schema}.{partition}: " + " | ".join(problems))
     log.info("%s: %s rows pass all checks", month, f"{row_count:,}")
-    unknown = unknown_location_ids(conn, month, schema)
-    return {"row_count": row_count,
-            "unknown_location_ids": None if unknown is None else {str(id_): n for id_, n in unknown.items()}}
+    unknown = report_unknown_location_ids(month, unknown_location_ids(conn, month, schema), f"{schema}.{ZONES_TABLE}")
+    return {"row_count": row_count, "unknown_location_ids": unknown}
 
 
 def unknown_location_ids(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> dict | None:
-    """{location id: pickups and dropoffs naming it} for the ids of the month that `<schema>.zones` lacks (the most
-    frequent first, at most UNKNOWN_IDS_NAMED), logged as a warning; None, with a warning, if the lookup is not loaded.
-
-    A warning, not a failure: the trip is no less a trip, and its zone is the lookup's to name. Reloading the month
-    would not change it, while a newer lookup (taxi_zones_to_postgres replaces it whole) may; a failure would hold
-    back every other row of the month over reference data the month does not own.
-    """
+    """{location id: pickups and dropoffs naming it} for the ids of the month that `<schema>.zones` lacks, the most
+    frequent first; None if the lookup is not loaded."""
     if not _exists(conn, schema, ZONES_TABLE):
-        log.warning("%s: location ids not checked: %s.%s is not loaded (run the DAG taxi_zones_to_postgres)",
-                    month, schema, ZONES_TABLE)
         return None
     with conn.cursor(row_factory=namedtuple_row) as cursor:
         rows = cursor.execute(statement("unknown_location_ids", schema=schema, partition=partition_name(month)))
-        unknown = {row.location_id: row.pickups_or_dropoffs for row in rows}
-    if unknown:
-        log.warning("%s: %s pickups or dropoffs name %s location ids that %s.%s lacks, e.g. %s; the trips are kept",
-                    month, f"{sum(unknown.values()):,}", len(unknown), schema, ZONES_TABLE,
-                    ", ".join(f"{id_} ({n:,})" for id_, n in list(unknown.items())[:UNKNOWN_IDS_NAMED]))
-    else:
-        log.info("%s: every location id is in %s.%s", month, schema, ZONES_TABLE)
-    return dict(list(unknown.items())[:UNKNOWN_IDS_NAMED])
+        return {row.location_id: row.pickups_or_dropoffs for row in rows}
 
 
 def replace_zones(conn: psycopg.Connection, zones: pa.Table, schema: str = DEFAULT_SCHEMA) -> int:

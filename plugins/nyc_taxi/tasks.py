@@ -299,6 +299,31 @@ def load_zones_to_postgres(downloaded: dict) -> dict:
         return {"zones": replace_zones(conn, zones, schema=settings_from_airflow().postgres_schema)}
 
 
+@task
+def write_zones_to_gcs(downloaded: dict) -> dict:
+    """Write the lookup to `gs://<bucket>/<prefix>/zones/taxi_zone_lookup.parquet`, replacing the object whole."""
+    from pathlib import Path
+
+    from nyc_taxi.gcs import upload_zone_lookup
+    from nyc_taxi.zones import read_zone_lookup
+
+    csv_path = Path(downloaded["csv_path"])
+    zones = read_zone_lookup(csv_path, name=downloaded["source_url"])
+    settings = settings_from_airflow()
+    uri = upload_zone_lookup(gcs_client(), settings.gcs_bucket, settings.gcs_prefix, zones,
+                             csv_path.with_suffix(".parquet"))
+    return {"uri": uri, "zones": zones.num_rows}
+
+
+@task
+def load_zones_to_bigquery(written: dict) -> dict:
+    """Replace `<dataset>.zones` whole with the lookup's object in GCS (one load job)."""
+    from nyc_taxi.bigquery import replace_zones
+
+    hook, project, dataset, location = bigquery_target(settings_from_airflow())
+    return {"zones": replace_zones(hook, project, dataset, location, written["uri"])}
+
+
 @task(trigger_rule="all_done")
 def remove_zone_staging_files() -> None:
     """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""

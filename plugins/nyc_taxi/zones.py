@@ -20,6 +20,9 @@ from nyc_taxi.source import Download, SourceError, http_session
 log = logging.getLogger(__name__)
 
 ZONE_LOOKUP_PATH = "misc/taxi_zone_lookup.csv"
+ZONES_TABLE = "zones"  # in Postgres and in BigQuery
+# How many of the location ids the lookup lacks a check names.
+UNKNOWN_IDS_NAMED = 10
 # The real file is 12 kB: a body this large is something else.
 MAX_BYTES = 1 << 20
 
@@ -106,3 +109,25 @@ def _check(zones: pa.Table, name: str) -> None:
     if problems:
         raise ZoneLookupError(f"{name}: " + " | ".join(problems))
 
+
+
+def report_unknown_location_ids(month, unknown: dict[int, int] | None, zones_table: str) -> dict[str, int] | None:
+    """Warn of the month's location ids that the lookup lacks ({id: pickups or dropoffs naming it}, the most frequent
+    first; None: the lookup is not loaded); return the first UNKNOWN_IDS_NAMED of them for the check's result.
+
+    A warning, not a failure: the trip is no less a trip, and its zone is the lookup's to name. Reloading the month
+    would not change it while a newer lookup may, and failing would hold back every other row of the month over
+    reference data the month does not own.
+    """
+    if unknown is None:
+        log.warning("%s: location ids not checked: %s is not loaded (run the DAG taxi_zones_to_postgres or "
+                    "taxi_zones_to_bigquery)", month, zones_table)
+        return None
+    named = list(unknown.items())[:UNKNOWN_IDS_NAMED]
+    if unknown:
+        log.warning("%s: %s pickups or dropoffs name %s location ids that %s lacks, e.g. %s; the trips are kept",
+                    month, f"{sum(unknown.values()):,}", len(unknown), zones_table,
+                    ", ".join(f"{id_} ({n:,})" for id_, n in named))
+    else:
+        log.info("%s: every location id is in %s", month, zones_table)
+    return {str(id_): n for id_, n in named}

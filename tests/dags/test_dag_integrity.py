@@ -13,7 +13,7 @@ from nyc_taxi.months import TAXI_COLORS
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 MONTHLY_DAG_IDS = {f"{color}_taxi_to_{target}" for color in ("yellow", "green", "fhv") for target in ("postgres", "gcs")}
 EXPECTED_DAG_IDS = MONTHLY_DAG_IDS | {f"{color}_taxi_gcs_to_bigquery" for color in ("yellow", "green", "fhv")} | {
-    "taxi_zones_to_postgres"}
+    "taxi_zones_to_postgres", "taxi_zones_to_bigquery"}
 HEAVY_MODULES = ("pandas", "pyarrow", "google.cloud.storage", "google.cloud.bigquery", "psycopg", "requests")
 
 
@@ -58,6 +58,13 @@ def test_the_bigquery_dags_run_when_their_month_lands_in_gcs_and_daily(dag_bag):
         assert bigquery_dag.timetable.asset_condition == outlet
         assert bigquery_dag.timetable.timetable.expression == "0 6 * * *"
         assert bigquery_dag.catchup is False
+
+
+def test_the_zone_dags_run_once_then_on_demand(dag_bag):
+    for destination in ("postgres", "bigquery"):
+        dag = dag_bag.dags[f"taxi_zones_to_{destination}"]
+        assert type(dag.timetable).__name__ == "OnceTimetable"
+        assert dag.catchup is False
 
 
 def test_dag_files_leave_heavy_imports_to_the_tasks():

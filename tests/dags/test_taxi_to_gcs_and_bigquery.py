@@ -82,3 +82,21 @@ def test_bigquery_refuses_a_month_gcs_does_not_hold_completely(dags, airflow_env
     run = dags["green_taxi_gcs_to_bigquery"].test(run_conf={"year": 2020, "month": 11})
     assert run.state == "failed"
     assert "green 2020-11 has no complete write in gs://nyc-taxi-dag-tests/nyc_taxi/green" in capfd.readouterr().out
+
+
+def test_the_zone_lookup_then_an_fhv_month_go_to_gcs_and_bigquery(dags, airflow_env, publish, source, gcs_emulator):
+    from devstack.synthetic_zones import write_zone_lookup
+
+    write_zone_lookup(source.root)
+    expected = publish("fhv", 2021, 4, rows=20_000)
+    gcs_emulator.create_bucket(BUCKET)
+    for dag_id, arguments in (("taxi_zones_to_bigquery", {}), ("fhv_taxi_to_gcs", {"logical_date": APRIL}),
+                              ("fhv_taxi_gcs_to_bigquery", {"run_conf": {"year": 2021, "month": 4}})):
+        run = dags[dag_id].test(**arguments)
+        assert run.state == "success", (dag_id, task_states(run))
+    checked = run.get_task_instance("check_month_in_bigquery", map_index=0).xcom_pull(
+        task_ids="check_month_in_bigquery", map_indexes=0)
+    assert checked["rows"] == expected and checked["unknown_location_ids"] == {}
+    client = airflow_env.client()
+    assert [tuple(row.values()) for row in client.query_and_wait(
+        f"SELECT COUNT(*), COUNTIF(borough = 'Unknown') FROM `{GCP_PROJECT}.dag_tests.zones`")] == [(265, 2)]

@@ -1,26 +1,33 @@
+import logging
+
 import pytest
 from nyc_taxi.bigquery import (
     BigQueryCheckFailed,
     check_month,
     replace_month,
+    replace_zones,
     rows_per_partition,
     table_id,
 )
-from nyc_taxi.gcs import MonthLayout
+from nyc_taxi.gcs import MonthLayout, upload_zone_lookup
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.schema import STORED_TYPES, loaded_columns
+from nyc_taxi.schema import STORED_TYPES, loaded_columns, zone_columns
+from nyc_taxi.zones import read_zone_lookup
 
+from devstack.synthetic_zones import write_zone_lookup
 from tests.conftest import GCP_PROJECT
 from tests.nyc_taxi.trip_files import cleaned_synthetic_month, read_cleaned
 
 MONTHS = (TaxiMonth("yellow", 2021, 1), TaxiMonth("yellow", 2021, 2))
+FHV_MONTH = TaxiMonth("fhv", 2019, 1)
 LOCATION = "US"
+LEGACY_NAMES = {"INT64": "INTEGER", "FLOAT64": "FLOAT"}  # what the API calls them
 
 
 @pytest.fixture(scope="module")
 def cleaned(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cleaned")
-    months = zip(MONTHS, (12_000, 7_000))
+    months = zip((*MONTHS, FHV_MONTH), (12_000, 7_000, 12_000))
     return {month: cleaned_synthetic_month(folder, month, rows, seed=7)[0] for month, rows in months}
 
 
@@ -54,9 +61,8 @@ def test_months_load_partitioned_and_a_reload_replaces_exactly_its_month(cleaned
     total = hook.get_client(project_id=GCP_PROJECT).query_and_wait(
         f"SELECT COUNT(*) FROM `{GCP_PROJECT}.ny_taxi.yellow_tripdata`")
     assert next(iter(total))[0] == sum(manifest["rows"] for manifest in manifests.values())
-    legacy_names = {"INT64": "INTEGER", "FLOAT64": "FLOAT"}  # what the API calls them
     expected = [(c.name, STORED_TYPES[c.kind].bigquery, "NULLABLE") for c in loaded_columns("yellow")]
-    expected = [(name, legacy_names.get(kind, kind), mode) for name, kind, mode in expected]
+    expected = [(name, LEGACY_NAMES.get(kind, kind), mode) for name, kind, mode in expected]
     assert [(f.name, f.field_type, f.mode) for f in table.schema] == [*expected, ("source_month", "DATE", "REQUIRED")]
 
 
@@ -93,3 +99,33 @@ def test_the_months_to_load_are_those_whose_latest_gcs_write_bigquery_lacks(clea
     assert stale() == []
     write(cleaned[january], layouts[january])  # the same rows, written again: a new write all the same
     assert stale() == ["2021-01"]
+
+
+def test_an_fhv_month_loads_partitioned_and_clustered_like_the_others_and_reloads_exactly(
+        cleaned, bucket, write, hook, gcs_client, tmp_path, caplog):
+    manifest = write(cleaned[FHV_MONTH], MonthLayout(bucket, "nyc_taxi", FHV_MONTH))
+    assert manifest["objects"][0]["uri"].startswith(f"gs://{bucket}/nyc_taxi/fhv/pickup_date=2019-01-")
+    for _ in range(2):
+        assert replace_month(hook, GCP_PROJECT, "fhv", LOCATION, FHV_MONTH, manifest) == manifest["rows"]
+    with caplog.at_level(logging.WARNING, logger="nyc_taxi.zones"):
+        checked = check_month(hook, GCP_PROJECT, "fhv", LOCATION, FHV_MONTH, manifest)
+    assert checked["rows"] == manifest["rows"] and checked["unknown_location_ids"] is None
+    assert f"location ids not checked: {GCP_PROJECT}.fhv.zones is not loaded" in caplog.text
+    table = hook.get_client(project_id=GCP_PROJECT).get_table(f"{GCP_PROJECT}.fhv.fhv_tripdata")
+    assert (table.time_partitioning.field, table.clustering_fields) == ("pickup_date", ["pu_location_id"])
+
+    # A lookup without the zones above 200: the check names the ids and keeps the month.
+    zones = read_zone_lookup(write_zone_lookup(tmp_path))
+    uri = upload_zone_lookup(gcs_client, bucket, "nyc_taxi", zones.slice(0, 200), tmp_path / "zones.parquet")
+    assert replace_zones(hook, GCP_PROJECT, "fhv", LOCATION, uri) == 200
+    unknown = check_month(hook, GCP_PROJECT, "fhv", LOCATION, FHV_MONTH, manifest)["unknown_location_ids"]
+    assert len(unknown) == 10 and all(int(location_id) > 200 for location_id in unknown)
+    assert "264" in unknown  # the unknown zone NV, frequent in FHV and missing from this lookup
+
+    uri = upload_zone_lookup(gcs_client, bucket, "nyc_taxi", zones, tmp_path / "zones.parquet")
+    assert uri == f"gs://{bucket}/nyc_taxi/zones/taxi_zone_lookup.parquet"
+    assert replace_zones(hook, GCP_PROJECT, "fhv", LOCATION, uri) == 265
+    assert check_month(hook, GCP_PROJECT, "fhv", LOCATION, FHV_MONTH, manifest)["unknown_location_ids"] == {}
+    zones_table = hook.get_client(project_id=GCP_PROJECT).get_table(f"{GCP_PROJECT}.fhv.zones")
+    assert [(f.name, f.field_type) for f in zones_table.schema] == [
+        (c.name, LEGACY_NAMES.get(STORED_TYPES[c.kind].bigquery, STORED_TYPES[c.kind].bigquery)) for c in zone_columns()]

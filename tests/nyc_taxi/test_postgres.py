@@ -189,9 +189,9 @@ def test_location_ids_the_lookup_lacks_warn_with_their_counts_and_do_not_fail(
         pg_conn, pg_schema, cleaned_months, zones, caplog):
     cleaned, stats = cleaned_months[FHV_JANUARY]
     replace_month(pg_conn, FHV_JANUARY, batches(cleaned), schema=pg_schema)
-    with caplog.at_level(logging.WARNING, logger="nyc_taxi.postgres"):
+    with caplog.at_level(logging.WARNING, logger="nyc_taxi.zones"):
         assert check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema)["unknown_location_ids"] is None
-    assert f"{pg_schema}.zones is not loaded (run the DAG taxi_zones_to_postgres)" in caplog.text
+    assert f"{pg_schema}.zones is not loaded (run the DAG taxi_zones_to_postgres" in caplog.text
 
     replace_zones(pg_conn, zones, schema=pg_schema)
     pg_conn.execute(f"UPDATE {pg_schema}.fhv_tripdata SET pu_location_id = 266, do_location_id = 0"
@@ -199,7 +199,7 @@ def test_location_ids_the_lookup_lacks_warn_with_their_counts_and_do_not_fail(
     pg_conn.execute(f"UPDATE {pg_schema}.fhv_tripdata SET do_location_id = 266"
                     f" WHERE ctid IN (SELECT ctid FROM {pg_schema}.fhv_tripdata WHERE pu_location_id <> 266 LIMIT 1)")
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="nyc_taxi.postgres"):
+    with caplog.at_level(logging.WARNING, logger="nyc_taxi.zones"):
         checked = check_month(pg_conn, FHV_JANUARY, stats.rows_kept, schema=pg_schema)
     assert checked == {"row_count": stats.rows_kept, "unknown_location_ids": {"266": 4, "0": 3}}
     assert f"7 pickups or dropoffs name 2 location ids that {pg_schema}.zones lacks, e.g. 266 (4), 0 (3)" in caplog.text
