@@ -1,9 +1,10 @@
 """`./dev demo`: load a month through the real DAGs on local stand-ins, then show what landed.
 
 Starts the PostgreSQL cluster named by `.env` (or `.env.local`, or the shell) and the GCS and BigQuery
-emulators, serves generated months in the release's layout (this machine may have no internet; `--real-source`
-uses the real release), runs each color's Postgres, GCS and BigQuery DAGs with `airflow dags test`, and prints
-rows per month, the audit rows, the objects and partitions in the bucket and the rows per partition in BigQuery.
+emulators, serves generated months and the zone lookup in the release's layout (this machine may have no internet;
+`--real-source` uses the real release), runs the zone lookup's DAGs, then each color's Postgres, GCS and BigQuery
+DAGs with `airflow dags test`, and prints rows per month, the audit rows, the objects and partitions in the bucket
+and the rows per partition in BigQuery.
 Safe to run again.
 """
 
@@ -29,7 +30,7 @@ from devstack.local_env import (
     serve_generated_months,
     start_gcp_emulators,
 )
-from nyc_taxi.months import TaxiMonth
+from nyc_taxi.months import TAXI_COLORS, TaxiMonth
 from nyc_taxi.schema import pickup_date_column
 from nyc_taxi.settings import Settings
 
@@ -65,7 +66,10 @@ def run_dag(dag_id: str, arguments: list[str], env: dict[str, str], log_file: Pa
 
 def show_results(dsn: str, schema: str) -> None:
     with psycopg.connect(dsn) as conn:
-        for color in ("yellow", "green"):
+        if conn.execute("SELECT to_regclass(%s)", (f"{schema}.zones",)).fetchone()[0] is not None:
+            zones, boroughs = conn.execute(f"SELECT count(*), count(DISTINCT borough) FROM {schema}.zones").fetchone()
+            print(f"\nZones in {schema}.zones: {zones} in {boroughs} boroughs")
+        for color in TAXI_COLORS:
             table = f"{schema}.{color}_tripdata"
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
                 continue
@@ -76,12 +80,13 @@ def show_results(dsn: str, schema: str) -> None:
                 print(f"    {month}  {rows:>12,}")
         print(f"\nLatest audit rows ({schema}.load_audit):")
         audit = conn.execute(
-            f"""SELECT color, to_char(source_month, 'YYYY-MM'), rows_read, rows_dropped, rows_loaded,
+            f"""SELECT color, to_char(source_month, 'YYYY-MM'), rows_read, rows_dropped, rows_flagged, rows_loaded,
                        bytes_downloaded, extract_seconds, transform_seconds, load_seconds, run_id
-                FROM {schema}.load_audit ORDER BY loaded_at DESC LIMIT 4"""
+                FROM {schema}.load_audit ORDER BY loaded_at DESC LIMIT {len(TAXI_COLORS)}"""
         ).fetchall()
-        for color, month, read, dropped, loaded, size, extract_s, transform_s, load_s, run_id in audit:
-            print(f"    {color} {month}: read {read:,}, dropped {dropped}, loaded {loaded:,}; "
+        for color, month, read, dropped, flagged, loaded, size, extract_s, transform_s, load_s, run_id in audit:
+            flagged_text = f", kept but flagged {flagged}" if flagged else ""
+            print(f"    {color} {month}: read {read:,}, dropped {dropped}{flagged_text}, loaded {loaded:,}; "
                   f"{size / 1e6:.1f} MB downloaded; extract {extract_s:.1f} s, transform {transform_s:.1f} s, "
                   f"load {load_s:.1f} s  [{run_id}]")
 
@@ -116,7 +121,7 @@ def show_gcs_and_bigquery(bucket: str, months: list[TaxiMonth], bigquery_emulato
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", default="2021-01", help="YYYY-MM to load (default 2021-01)")
-    parser.add_argument("--color", choices=("yellow", "green"), action="append", help="default: both")
+    parser.add_argument("--color", choices=TAXI_COLORS, action="append", help="default: all")
     parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
     parser.add_argument("--postgres-only", action="store_true", help="skip the GCS and BigQuery pipelines")
     parser.add_argument("--stop", action="store_true", help="stop the demo's PostgreSQL cluster and exit")
@@ -137,14 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     cluster.create_role_and_database(**login)
 
     year, month = (int(part) for part in args.month.split("-"))
-    colors = args.color or ["yellow", "green"]
+    colors = args.color or list(TAXI_COLORS)
     server = None
     if not args.real_source:
         server = serve_generated_months([args.month], colors)
         env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
 
     emulators = [] if args.postgres_only else start_gcp_emulators(env)
-    dag_runs = [(f"{color}_taxi_to_postgres", [f"{year:04d}-{month:02d}-01"]) for color in colors]
+    # The zones first, so that the months' checks find them.
+    dag_runs = [("taxi_zones_to_postgres", [])] + ([] if args.postgres_only else [("taxi_zones_to_bigquery", [])])
+    dag_runs += [(f"{color}_taxi_to_postgres", [f"{year:04d}-{month:02d}-01"]) for color in colors]
     if not args.postgres_only:
         dag_runs += [(f"{color}_taxi_to_gcs", [f"{year:04d}-{month:02d}-01"]) for color in colors]
         # Run by hand, the BigQuery DAG takes its month from params; the scheduler would hand it the asset event.

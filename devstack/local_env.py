@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
 ENV_FILES = (".env", ".env.local")  # in this order; .env.local is optional
 # Row counts of the real files, so generated months move a realistic volume.
-RELEASE_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518}
+RELEASE_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518, ("fhv", "2021-01"): 1_154_112}
 # The emulators' project and bucket, for the demo and the stack.
 GCP_PROJECT = "nyc-taxi-local"
 LOCAL_BUCKET = "nyc-taxi-lake"
@@ -57,9 +57,14 @@ def local_postgres_cluster(conn_uri: str) -> tuple[PostgresCluster, dict[str, st
 
 
 def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer:
-    """Generate the months (once; they are kept in .local/source) and serve them like the release."""
+    """Generate the months and the zone lookup (once; they are kept in .local/source) and serve them like the
+    release."""
     # numpy and pyarrow only when months are served: `./dev airflow` needs neither.
     from devstack.synthetic_month import release_path, write_month
+    from devstack.synthetic_zones import write_zone_lookup, zone_lookup_path
+
+    if not zone_lookup_path(LOCAL / "source").exists():
+        write_zone_lookup(LOCAL / "source")
 
     for label in months:
         year, month = (int(part) for part in label.split("-"))
