@@ -1,6 +1,8 @@
 """`./dev bench`: load yellow 2021-01 (synthetic, real size) into Postgres each way, each in a process of its own,
 and print wall time, rows, rows/s and peak RSS beside the floor; also written to bench/results.md.
 
+With --fhv, ours also loads FHV 2019-01 at its real size (23.1 million trips): the memory bound on the largest month.
+
 Generates the months into .local/bench/source unless there, starts a PostgreSQL cluster in .local/bench/postgres
 (stopped at the end) and a source server laid out like the release.
 """
@@ -38,6 +40,9 @@ DATABASE = {"user": "taxi", "password": "taxi", "dbname": "ny_taxi"}
 MONTH = "2021-01"  # yellow 2021-01 has 1,369,765 trips
 DOUBLE_MONTH = "2021-03"  # generated with twice as many, to show the peak does not grow with the month
 MONTH_ROWS = {MONTH: 1_369_765, DOUBLE_MONTH: 2 * 1_369_765}
+# With --fhv: FHV 2019-01, the release's largest month (over 20 million trips, before the high-volume services moved
+# to files of their own), generated at 23.1 million.
+FHV_MONTH, FHV_ROWS = "2019-01", 23_100_000
 RAW_TABLE = "bench.yellow_trips_raw"
 TO_SQL_TABLE = "bench.yellow_taxi_data"
 OUR_TABLE = "ny_taxi.yellow_tripdata"
@@ -51,6 +56,7 @@ class Way:
     month: str
     target: str | None  # the table whose rows count as loaded; None: the way reports its rows
     slow: bool = False
+    color: str = "yellow"
 
 
 FLOOR = "floor"  # the reference of the ratio column: the cheaper floor (see bench/ways.py)
@@ -69,6 +75,8 @@ def planned_ways(args) -> list[Way]:
         Way("floor (gzip → psycopg COPY csv)", FLOOR, DOUBLE_MONTH, RAW_TABLE),
         Way("ours, Postgres", "ours", DOUBLE_MONTH, OUR_TABLE),
     ]
+    if args.fhv:
+        ways.append(Way("ours, Postgres, FHV", "ours", FHV_MONTH, "ny_taxi.fhv_tripdata", color="fhv"))
     if args.skip_slow:
         ways = [way for way in ways if not way.slow]
     if args.only:
@@ -83,15 +91,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-slow", action="store_true", help="leave out the week-1 to_sql way (about a minute)")
     parser.add_argument("--rounds", type=int, default=1, help="measure every way this many times (default 1)")
     parser.add_argument("--only", type=lambda text: text.split(","), help="only these ways, e.g. floor,ours")
+    parser.add_argument("--fhv", action="store_true",
+                        help=f"also ours on FHV {FHV_MONTH} at its real size ({FHV_ROWS:,} trips; generating it "
+                             "takes minutes and 0.4 GB)")
     parser.add_argument("--profile", action="store_true", help="instead: where our way's time goes (cProfile)")
     args = parser.parse_args(argv)
     command = "./dev bench " + " ".join(argv if argv is not None else sys.argv[1:])
 
-    for month, rows in MONTH_ROWS.items():
-        path = release_path(SOURCE_ROOT, "yellow", *map(int, month.split("-")))
+    months = [("yellow", month, rows) for month, rows in MONTH_ROWS.items()]
+    for color, month, rows in months + ([("fhv", FHV_MONTH, FHV_ROWS)] if args.fhv else []):
+        path = release_path(SOURCE_ROOT, color, *map(int, month.split("-")))
         if not path.exists():
-            print(f"==> generating {rows:,} synthetic yellow trips for {month} in {path.relative_to(REPO)}")
-            write_month(path, "yellow", *map(int, month.split("-")), rows)
+            print(f"==> generating {rows:,} synthetic {color} trips for {month} in {path.relative_to(REPO)}")
+            write_month(path, color, *map(int, month.split("-")), rows)
 
     cluster = PostgresCluster(BENCH_DIR / "postgres" / "data", free_port())
     print(f"==> PostgreSQL in {cluster.data_dir.relative_to(REPO)} on port {cluster.port}")
@@ -159,6 +171,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
     else:
         command = [
             sys.executable, "-m", "bench.ways", way.way, "--dsn", dsn, "--base-url", base_url, "--month", way.month,
+            "--color", way.color,
             "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
         ]
     measured = run_measured(command, log, env=env)
@@ -172,7 +185,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
         steps = airflow_task_seconds(env)
         note = f"the first task waits {execution_api_wait(log):.1f} s for dags test's in-process execution API"
     elif way.way == "ours":
-        note = f"+ check_month, which the DAG runs after the load: {check_seconds(dsn, way.month, rows):.1f} s"
+        note = f"+ check_month, which the DAG runs after the load: {check_seconds(dsn, way.color, way.month, rows):.1f} s"
     print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
     return Result(way.label, way.month, measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
                   floor=way.way == FLOOR)
@@ -210,14 +223,14 @@ def count_rows(dsn: str, table: str) -> int:
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0]
 
 
-def check_seconds(dsn: str, month: str, rows: int) -> float:
+def check_seconds(dsn: str, color: str, month: str, rows: int) -> float:
     """Under Airflow the DAG also checks the loaded month; how long that takes, to compare like with like."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import check_month
 
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        check_month(conn, TaxiMonth.parse("yellow", month), rows)
+        check_month(conn, TaxiMonth.parse(color, month), rows)
     return time.monotonic() - started
 
 

@@ -1,8 +1,8 @@
 """The ways of loading a month, each run by the benchmark in a process of its own:
 
-    python -m bench.ways WAY --dsn DSN --base-url URL --month YYYY-MM --source-root DIR --work-dir DIR
+    python -m bench.ways WAY --dsn DSN --base-url URL --month YYYY-MM [--color C] --source-root DIR --work-dir DIR
 
-A way loads the yellow month and prints, as its last line, a JSON object with each step's seconds and the
+A way loads the month (yellow unless --color says otherwise; the floors and the reference ways only know yellow) and prints, as its last line, a JSON object with each step's seconds and the
 process's peak RSS when the step ended.
 The benchmark measures wall time and peak RSS from outside and counts the rows that landed. Each way
 imports only what it uses, so its peak RSS is its own.
@@ -204,7 +204,7 @@ def downloaded_and_cleaned(args, steps):
     from nyc_taxi.source import download_month_file
     from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
-    month = TaxiMonth.parse("yellow", args.month)
+    month = TaxiMonth.parse(args.color, args.month)
     url = month.source_url(args.base_url)
     staging_dir = Path(args.work_dir) / "staging" / month.color / month.label
     try:
@@ -234,11 +234,11 @@ class Steps:
 
 def source_file(args) -> Path:
     year, month = (int(part) for part in args.month.split("-"))
-    return Path(args.source_root) / "yellow" / f"yellow_tripdata_{year:04d}-{month:02d}.csv.gz"
+    return Path(args.source_root) / args.color / f"{args.color}_tripdata_{year:04d}-{month:02d}.csv.gz"
 
 
 def source_url(args) -> str:
-    return f"{args.base_url.rstrip('/')}/yellow/{source_file(args).name}"
+    return f"{args.base_url.rstrip('/')}/{args.color}/{source_file(args).name}"
 
 
 def all_ways() -> dict:
@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("way", choices=sorted(ways))
     parser.add_argument("--dsn", required=True, help="postgresql://USER:PASSWORD@127.0.0.1:PORT/DBNAME")
     parser.add_argument("--base-url", required=True, help="the source server, laid out like the release")
-    parser.add_argument("--month", default="2021-01", help="the yellow month, YYYY-MM")
+    parser.add_argument("--month", default="2021-01", help="the month, YYYY-MM")
+    parser.add_argument("--color", default="yellow", help="the color of the month (ours only; default yellow)")
     parser.add_argument("--source-root", type=Path, required=True, help="the served files, read by the floors")
     parser.add_argument("--work-dir", type=Path, required=True, help="where a way may stage files")
     args = parser.parse_args(argv)
