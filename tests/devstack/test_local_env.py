@@ -22,12 +22,12 @@ def test_env_local_overrides_env_and_the_shell_overrides_both(tmp_path):
         f"{POSTGRES}=postgresql://taxi:taxi@127.0.0.1:54320/ny_taxi\n"
         f"{SCHEMA}=from_env\n"
         "ARROW_DEFAULT_MEMORY_POOL=jemalloc\n",
-        f"{POSTGRES}='postgresql://me:secret@db.example.com:5432/taxi'\n{SCHEMA}=from_env_local\n",
+        f"{POSTGRES}='postgresql://me:mine@localhost:5433/taxi'\n{SCHEMA}=from_env_local\n",
     )
     shell = {SCHEMA: "from_shell", "PATH": "/usr/bin"}
 
     assert local_environment(tmp_path, shell) == {
-        POSTGRES: "postgresql://me:secret@db.example.com:5432/taxi",
+        POSTGRES: "postgresql://me:mine@localhost:5433/taxi",
         SCHEMA: "from_shell",
         "ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
         "PATH": "/usr/bin",
