@@ -48,6 +48,17 @@ def audit_table(project: str, dataset: str, color: str) -> str:
     return table_id(project, dataset, f"{color}_load_audit")
 
 
+def _ensure_dataset(client, project: str, dataset: str) -> None:
+    """Create the dataset only when it is missing: creating, even with exists_ok, needs bigquery.datasets.create on
+    the project, which the DAGs' least-privilege account (terraform/) does not have."""
+    from google.api_core.exceptions import NotFound
+
+    try:
+        client.get_dataset(f"{project}.{dataset}")
+    except NotFound:
+        client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+
+
 def _quoted(full_id: str) -> str:
     return f"`{full_id}`"
 
@@ -66,7 +77,7 @@ def replace_month(hook, project: str, dataset: str, location: str, month: TaxiMo
     table = trips_table(project, dataset, month.color)
     staging = table_id(project, dataset, f"{month.color}_tripdata__load_{month.year:04d}_{month.month:02d}")
     client = hook.get_client(project_id=project, location=location)
-    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+    _ensure_dataset(client, project, dataset)
     client.query_and_wait(sql_text("bigquery/create_tripdata").format(
         table=_quoted(table),
         columns=",\n    ".join(f"{c.name} {_bigquery_type(c)}" for c in loaded_columns(month.color)),
@@ -164,7 +175,7 @@ def replace_zones(hook, project: str, dataset: str, location: str, uri: str) -> 
     """Replace `<dataset>.zones` whole with the zone lookup's Parquet object at `uri` (one load job, which commits
     all or nothing); return its rows. The object's types are schema.py's, so the table's are too."""
     client = hook.get_client(project_id=project, location=location)
-    client.create_dataset(f"{project}.{dataset}", exists_ok=True)
+    _ensure_dataset(client, project, dataset)
     project_id, dataset_id, table_name = zones_table(project, dataset).split(".")
     hook.insert_job(
         configuration={"load": {
