@@ -7,10 +7,9 @@ the months whose latest run failed. A destination that can't be reached is repor
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from nyc_taxi.months import FIRST_MONTH, LAST_MONTH, TAXI_COLORS
@@ -115,18 +114,22 @@ def latest_run_failures(runs: Iterable[tuple[str, str | None, str, str]]) -> dic
 def read_within(seconds: float, readers: dict[str, Callable[[], object]]) -> dict[str, object | Exception]:
     """Run each reader in a thread of its own; a reader that raises or takes longer gives its exception instead.
 
-    A destination that is down can make its client retry for minutes: the page must not wait for it.
+    A destination that is down can make its client retry for minutes: the page must not wait for it, and a daemon
+    thread left retrying never holds up the process's exit.
     """
-    deadline = time.monotonic() + seconds
-    pool = ThreadPoolExecutor(max_workers=len(readers))
-    futures = {name: pool.submit(reader) for name, reader in readers.items()}
     results: dict[str, object | Exception] = {}
-    for name, future in futures.items():
+
+    def read(name: str, reader: Callable[[], object]) -> None:
         try:
-            results[name] = future.result(timeout=max(deadline - time.monotonic(), 0.01))
-        except FutureTimeout:
-            results[name] = TimeoutError(f"no answer within {seconds:g} s")
+            results[name] = reader()
         except Exception as error:  # noqa: BLE001 - any failure of a destination is shown, not raised
             results[name] = error
-    pool.shutdown(wait=False, cancel_futures=True)
-    return results
+
+    threads = [threading.Thread(target=read, args=item, name=f"coverage-{item[0]}", daemon=True)
+               for item in readers.items()]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    return {name: results.get(name, TimeoutError(f"no answer within {seconds:g} s")) for name in readers}
