@@ -7,8 +7,10 @@ database) so that catchup, `airflow backfill create` and the UI work as in produ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +31,7 @@ from devstack.local_env import (
 )
 from devstack.postgres_cluster import PostgresCluster
 from devstack.server_process import stopped_with_parent
+from nyc_taxi.months import TAXI_COLORS
 
 STACK_HOME = LOCAL / "airflow-stack"
 
@@ -141,16 +144,48 @@ class AirflowStack:
         self.stop()
 
 
-def stack_environment() -> tuple[PostgresCluster, dict[str, str]]:
+def stack_environment(metadata_db: str = "airflow", fresh: bool = False) -> tuple[PostgresCluster, dict[str, str]]:
     """The local cluster that `.env`, `.env.local` or the shell names (started, with the taxi and the metadata
-    databases) and the stack's env."""
+    databases) and the env of a stack whose metadata is the database `metadata_db`, anew if `fresh`."""
     configured = local_environment()
     cluster, login = local_postgres_cluster(configured["AIRFLOW_CONN_NY_TAXI_POSTGRES"])
     cluster.start()
     cluster.create_role_and_database(**login)
-    cluster.create_role_and_database("airflow", "airflow", "airflow")
-    metadata_db = f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/airflow"
-    return cluster, airflow_environment(STACK_HOME, metadata_db, LOCAL / "staging", base=configured)
+    home = STACK_HOME if metadata_db == "airflow" else LOCAL / f"airflow-{metadata_db}"
+    if fresh:
+        cluster.drop_database(metadata_db)
+        shutil.rmtree(home, ignore_errors=True)
+    cluster.create_role_and_database("airflow", "airflow", metadata_db)
+    metadata_url = f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/{metadata_db}"
+    return cluster, airflow_environment(home, metadata_url, LOCAL / "staging", base=configured)
+
+
+@contextlib.contextmanager
+def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None = None, real_source: bool = False,
+                postgres_only: bool = False, metadata_db: str = "airflow", fresh: bool = False,
+                extra_env: dict[str, str] | None = None):
+    """The stack of `./dev stack`, up: the local cluster, generated months served like the release (unless
+    `real_source`), the GCS and BigQuery emulators (unless `postgres_only`) and Airflow; all stopped on exit."""
+    _, env = stack_environment(metadata_db, fresh)
+    env.update(extra_env or {})
+    server = None
+    if not real_source:
+        months = sorted(months or ["2021-01", "2021-02", "2021-03"])
+        server = serve_generated_months(months, list(TAXI_COLORS))
+        env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
+        # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
+        env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
+        env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
+    emulators, stack = [], None
+    try:
+        emulators = [] if postgres_only else start_gcp_emulators(env)
+        stack = AirflowStack(env, port, parallelism).start()
+        yield stack
+    finally:
+        if stack:
+            stack.stop()
+        for running in emulators + ([server] if server else []):
+            running.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,19 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                              "the last (default 2021-01..03)")
     args = parser.parse_args(argv)
 
-    _, env = stack_environment()
-    server = None
-    if not args.real_source:
-        months = sorted(args.months.split(","))
-        server = serve_generated_months(months, ["yellow", "green"])
-        env["AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL"] = server.base_url
-        # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
-        env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
-        env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
-    emulators = [] if args.postgres_only else start_gcp_emulators(env)
-    stack = AirflowStack(env, args.port, args.parallelism)
-    try:
-        stack.start()
+    with local_stack(args.port, args.parallelism, args.months.split(","), args.real_source,
+                     args.postgres_only) as stack:
+        env = stack.env
         print(f"Airflow is up at {stack.url}: user admin, password in {stack.password_file}")
         print(f"Logs in {stack.home / 'logs'}. Backfill from another shell (or from the UI):")
         print("    ./dev airflow backfill create --dag-id yellow_taxi_to_postgres --from-date 2021-01-01 --to-date 2021-03-01")
@@ -193,10 +218,6 @@ def main(argv: list[str] | None = None) -> int:
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         signal.sigwait(stop_signals)
-    finally:
-        stack.stop()
-        for running in emulators + ([server] if server else []):
-            running.stop()
     return 0
 
 

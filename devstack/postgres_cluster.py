@@ -106,6 +106,11 @@ class PostgresCluster:
     def superuser_dsn(self, dbname: str = "postgres") -> str:
         return self.dsn(SUPERUSER, self.superuser_password, dbname)
 
+    def drop_database(self, dbname: str) -> None:
+        """Drop `dbname` if it exists, closing its connections."""
+        with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
     def create_role_and_database(self, user: str, password: str, dbname: str) -> None:
         """Make `user` a login role with `password` and the owner of database `dbname`; safe to repeat."""
         with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
