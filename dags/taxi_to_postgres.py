@@ -19,7 +19,7 @@ DataTalksClub `nyc-tlc-data` release into the month's own partition of `ny_taxi.
    `taxi_zones_to_postgres`; its doc says why a warning).
 
 **Which month:** every run is dated the first of the month it loads: the January 2021 run is
-`scheduled__2021-01-01...` (or `backfill__2021-01-01...`), labelled "Jan 01" in the grid. Catchup runs each month
+`scheduled__2021-01` (or `backfill__2021-01-01...`), labelled "Jan 01" in the grid. Catchup runs each month
 of the release (2019-01..2021-07) once the DAG is unpaused.
 From **Trigger**, give the params `year` and `month` (the form's default date is today, which the release does
 not hold: without params that run fails at once, naming the months it does). The run's note names its month.

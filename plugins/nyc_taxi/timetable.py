@@ -1,9 +1,9 @@
 """The monthly DAGs' timetable: one run per month of the release, dated the first of the month it loads.
 
-A run's logical date, its "run after" and so its run id (`scheduled__2021-01-01T00:00:00+00:00`,
-`backfill__2021-01-01...`) all name the month it loads, so the grid labels the January load "Jan 01"; its data
-interval is that month. The timetable bounds catchup itself, so the DAGs need no `end_date` and only an epoch
-`start_date`: Airflow creates no task for a manual run dated outside those, and reports the empty run a success.
+A run's logical date, its "run after" and its run id (`scheduled__2021-01`, `backfill__2021-01-01T00:00:00+00:00`)
+all name the month it loads, so the grid labels the January load "Jan 01"; its data interval is that month.
+The timetable bounds catchup itself, so the DAGs need no `end_date` and only an epoch `start_date`: Airflow
+creates no task for a manual run dated outside those, and reports the empty run a success.
 Registered by the plugin `nyc_taxi_plugin`, as Airflow requires of a timetable of our own.
 """
 
@@ -14,6 +14,7 @@ import datetime as dt
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction
 from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.utils.types import DagRunType
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -55,6 +56,14 @@ class ReleaseMonthsTimetable(CronTriggerTimetable):
     def deserialize(cls, data: dict) -> ReleaseMonthsTimetable:
         return cls(tuple(data["release_months"]), tuple(data["catchup_months"]))
 
+    def generate_run_id(self, *, run_type, run_after, data_interval, **extra) -> str:
+        """A scheduled run is named by its month, `scheduled__2021-01`: a name no run of the former data-interval
+        timetable had (its January run was `scheduled__2021-02-01T00:00:00+00:00`), so a metadata database that
+        holds those takes these without a clash."""
+        if run_type == DagRunType.SCHEDULED and data_interval is not None:
+            return run_type.generate_run_id(suffix=f"{data_interval.start:{MONTH_FORMAT}}")
+        return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
+
     def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
         return _month_of(run_after)
 
@@ -63,6 +72,8 @@ class ReleaseMonthsTimetable(CronTriggerTimetable):
             # The scheduler, bounded by the DAG's dates: it has no end_date, and an epoch start_date.
             earliest = max(restriction.earliest or self._catchup_first, self._catchup_first)
             latest = self._catchup_last
+            if last_automated_data_interval is not None and last_automated_data_interval.start < earliest:
+                last_automated_data_interval = None  # catchup narrowed to later months: start at its first
         else:
             # A backfill's range.
             earliest = max(restriction.earliest, self._release_first)

@@ -45,3 +45,23 @@ def test_it_survives_serialization():
     timetable = ReleaseMonthsTimetable(RELEASE, ("2021-01", "2021-03"))
     assert ReleaseMonthsTimetable.deserialize(timetable.serialize()) == timetable
     assert timetable.summary == "Monthly 2021-01..2021-03"
+
+
+def test_catchup_narrowed_to_later_months_starts_at_them_after_earlier_runs():
+    timetable = ReleaseMonthsTimetable(RELEASE, ("2021-01", "2021-03"))
+    march_2019 = DataInterval(pendulum.datetime(2019, 3, 1, tz="UTC"), pendulum.datetime(2019, 4, 1, tz="UTC"))
+    restriction = TimeRestriction(earliest=EPOCH, latest=None, catchup=True)
+    info = timetable.next_dagrun_info(last_automated_data_interval=march_2019, restriction=restriction)
+    assert f"{info.logical_date:%Y-%m}" == "2021-01"
+
+
+def test_a_scheduled_run_is_named_by_its_month_and_a_backfill_or_manual_run_as_airflow_names_them():
+    from airflow.utils.types import DagRunType
+
+    timetable = ReleaseMonthsTimetable(RELEASE)
+    january = DataInterval(pendulum.datetime(2021, 1, 1, tz="UTC"), pendulum.datetime(2021, 2, 1, tz="UTC"))
+    run_after = pendulum.datetime(2021, 1, 1, tz="UTC")
+    assert timetable.generate_run_id(run_type=DagRunType.SCHEDULED, run_after=run_after,
+                                     data_interval=january) == "scheduled__2021-01"
+    assert timetable.generate_run_id(run_type=DagRunType.MANUAL, run_after=run_after,
+                                     data_interval=january) == "manual__2021-01-01T00:00:00+00:00"
