@@ -93,14 +93,17 @@ class AirflowApi:
         return response.json()["dag_run_id"]
 
     def runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"dags/{dag_id}/dagRuns", order_by="id", limit=100)["dag_runs"]
+        """The DAG's latest 100 runs, oldest first."""
+        return self.get(f"dags/{dag_id}/dagRuns", order_by="-id", limit=100)["dag_runs"][::-1]
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout_seconds: float = 300) -> dict:
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            run = self.get(f"dags/{dag_id}/dagRuns/{run_id}")
-            if run["state"] in ("success", "failed"):
-                return run
+            response = self.session.get(f"{self.url}/api/v2/dags/{dag_id}/dagRuns/{run_id}", timeout=30)
+            if response.status_code != 404:  # a backfill creates its runs a moment after it is made
+                response.raise_for_status()
+                if response.json()["state"] in ("success", "failed"):
+                    return response.json()
             time.sleep(2)
         raise TimeoutError(f"{dag_id} {run_id} did not finish within {timeout_seconds} s")
 

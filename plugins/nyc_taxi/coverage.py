@@ -52,6 +52,7 @@ class Coverage:
     unavailable: str | None = None
     failed_runs: dict[tuple[str, str], str] = field(default_factory=dict)  # (color, month) -> run id
     behind: set[tuple[str, str]] = field(default_factory=set)  # months a newer write upstream has not reached
+    runs_unavailable: str | None = None  # why Airflow's runs, and so the failed months, could not be read
 
     def gaps(self, months: Iterable[str] = ()) -> list[tuple[str, str]]:
         """(color, month) never loaded, or whose latest run failed."""

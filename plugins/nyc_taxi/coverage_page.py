@@ -6,7 +6,10 @@ HTML and SVG, so it needs no build step: a month × color grid per destination, 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import threading
+import time
 from collections.abc import Iterable
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -41,7 +44,7 @@ async def _to_login(request: Request, error: HTTPException):
 
 @app.get("/", response_class=HTMLResponse)
 def loads_page(user=Depends(_signed_in_user())) -> str:
-    return render_page(read_coverage(), release_months())
+    return render_page(read_coverage_cached(), release_months())
 
 
 @app.get("/coverage.json")
@@ -55,8 +58,23 @@ def loads_json(user=Depends(_signed_in_user())) -> dict:
             "failed": sorted(f"{color} {month}" for color, month in coverage.failed_runs),
             "gaps": [f"{color} {month}" for color, month in coverage.gaps()],
         }
-        for coverage in read_coverage()
+        for coverage in read_coverage_cached()
     }
+
+
+_cache_lock = threading.Lock()
+_cached: tuple[float, list[Coverage]] | None = None
+CACHE_SECONDS = 15
+
+
+def read_coverage_cached() -> list[Coverage]:
+    """`read_coverage()`, at most one at a time and reused for a few seconds: a page reloaded by many users must not
+    tie up the api-server's workers or open a connection per reload."""
+    global _cached
+    with _cache_lock:
+        if _cached is None or time.monotonic() - _cached[0] > CACHE_SECONDS:
+            _cached = (time.monotonic(), read_coverage())
+        return _cached[1]
 
 
 def read_coverage() -> list[Coverage]:
@@ -78,10 +96,11 @@ def read_coverage() -> list[Coverage]:
         "runs": _failed_runs,
     })
     failed = results["runs"] if isinstance(results["runs"], dict) else {}
+    runs_unavailable = None if isinstance(results["runs"], dict) else _first_line(results["runs"])
     coverages = []
     for destination in DESTINATIONS:
         result = results[destination.name]
-        coverage = Coverage(destination)
+        coverage = Coverage(destination, runs_unavailable=runs_unavailable)
         if isinstance(result, Exception):
             coverage.unavailable = _first_line(result)
         else:
@@ -175,6 +194,9 @@ def _gaps(coverage: Coverage, months: list[str]) -> str:
     failed = [f"{color} {month} ({_run_link(coverage.destination.dag_id(color), run_id)})"
               for (color, month), run_id in sorted(coverage.failed_runs.items())]
     text = f"<b>Never loaded:</b> {'; '.join(lines) or 'none'}"
+    if coverage.runs_unavailable:
+        text += (f"<br><b>Failed runs unknown:</b> Airflow's runs could not be read "
+                 f"({html.escape(coverage.runs_unavailable)})")
     if failed:
         text += f"<br><b>Latest run failed:</b> {', '.join(failed)}"
     return f"<p class='gaps' data-destination='{coverage.destination.name}'>{text}</p>"
@@ -205,7 +227,7 @@ def _cell(coverage: Coverage, color: str, month: str) -> str:
         parts += [f"<div class='small'>{html.escape(rule)}: −{count:,}</div>"
                   for rule, count in sorted(load.rows_dropped.items()) if count]
         if load.loaded_at:
-            parts.append(f"<div class='small'>{load.loaded_at:%Y-%m-%d %H:%M} UTC</div>")
+            parts.append(f"<div class='small'>{load.loaded_at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC</div>")
     else:
         parts.append("—")
     if key in coverage.behind:

@@ -1,11 +1,8 @@
 import datetime as dt
 import time
 
-import pytest
 
 from nyc_taxi.coverage import (
-    BIGQUERY,
-    GCS,
     POSTGRES,
     Coverage,
     MonthLoad,
