@@ -120,12 +120,8 @@ def _month_bounds(year: int, month: int) -> tuple[int, int]:
     return start_s, start_s + days * 86_400
 
 
-def _chunk_bytes(
-    rng: np.random.Generator, color: str, year: int, month: int, n: int, location_p: np.ndarray
-) -> memoryview:
-    """One chunk of `n` CSV lines, each ending in a newline."""
-    fhv = rng.random(n) < FHV_LIKE_SHARE[color]
-
+def _pickup_seconds(rng: np.random.Generator, year: int, month: int, n: int) -> np.ndarray:
+    """`n` pickup times (epoch seconds) over the month's days, busier at rush hour, a few outside the month."""
     start_s, end_s = _month_bounds(year, month)
     days = (end_s - start_s) // 86_400
     hour = rng.choice(24, size=n, p=_HOUR_P)
@@ -133,6 +129,16 @@ def _chunk_bytes(
     outside = rng.random(n) < OUTSIDE_MONTH_SHARE
     if outside.any():
         pickup[outside] = _outside_month_pickups(rng, int(outside.sum()), start_s, end_s)
+    return pickup
+
+
+def _chunk_bytes(
+    rng: np.random.Generator, color: str, year: int, month: int, n: int, location_p: np.ndarray
+) -> memoryview:
+    """One chunk of `n` CSV lines, each ending in a newline."""
+    fhv = rng.random(n) < FHV_LIKE_SHARE[color]
+
+    pickup = _pickup_seconds(rng, year, month, n)
 
     distance_cents = np.round(np.clip(rng.lognormal(np.log(1.9), 0.85, n), 0.01, 80.0) * 100).astype(np.int64)
     distance_cents[rng.random(n) < ZERO_DISTANCE_SHARE] = 0
@@ -224,13 +230,7 @@ def _fhv_chunk_bytes(
 ) -> memoryview:
     """One chunk of `n` FHV lines: a few busy bases, times often in whole minutes, location ids written as floats
     and often empty (264, the unknown zone, common), SR_Flag mostly empty."""
-    start_s, end_s = _month_bounds(year, month)
-    days = (end_s - start_s) // 86_400
-    hour = rng.choice(24, size=n, p=_HOUR_P)
-    pickup = start_s + rng.integers(0, days, n) * 86_400 + hour * 3_600 + rng.integers(0, 3_600, n)
-    outside = rng.random(n) < OUTSIDE_MONTH_SHARE
-    if outside.any():
-        pickup[outside] = _outside_month_pickups(rng, int(outside.sum()), start_s, end_s)
+    pickup = _pickup_seconds(rng, year, month, n)
     duration = np.clip(rng.lognormal(np.log(1_100), 0.6, n), 60, 4 * 3_600).astype(np.int64)
     not_after = rng.random(n) < FHV_DROPOFF_NOT_AFTER_PICKUP_SHARE
     duration[not_after] = -rng.integers(0, 3_600, int(not_after.sum()))
