@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
@@ -21,12 +22,6 @@ from nyc_taxi.months import TAXI_COLORS
 URL_PREFIX = "/nyc-taxi"
 READ_TIMEOUT_SECONDS = 10
 COLOR_STROKES = {"yellow": "#d4a106", "green": "#2f9e44", "fhv": "#5f3dc4"}
-
-
-def _signed_in_user():
-    from airflow.api_fastapi.core_api.security import get_user
-
-    return get_user
 
 
 app = FastAPI(title="NYC taxi loads", docs_url=None, redoc_url=None, openapi_url=None)
@@ -43,12 +38,12 @@ async def _to_login(request: Request, error: HTTPException):
 
 
 @app.get("/", response_class=HTMLResponse)
-def loads_page(user=Depends(_signed_in_user())) -> str:
+def loads_page(user=Depends(get_user)) -> str:
     return render_page(read_coverage_cached(), release_months())
 
 
 @app.get("/coverage.json")
-def loads_json(user=Depends(_signed_in_user())) -> dict:
+def loads_json(user=Depends(get_user)) -> dict:
     """The same, for scripts: {destination: {"unavailable", "months": {color: {month: rows}}, "gaps"}}."""
     return {
         coverage.destination.name: {

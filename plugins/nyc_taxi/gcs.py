@@ -229,11 +229,17 @@ def read_manifest(client, layout: MonthLayout) -> dict:
     return {**json.loads(contents), "generation": manifest_blob.generation}
 
 
+def _manifests(client, bucket: str, prefix: str, color: str):
+    """(month label, manifest blob) for every month of the color completely written to GCS: one list call."""
+    folder = manifests_prefix(prefix, color)
+    for blob in client.list_blobs(bucket, prefix=folder):
+        if blob.name.endswith(".json"):
+            yield blob.name.removeprefix(folder).removesuffix(".json"), blob
+
+
 def manifest_generations(client, bucket: str, prefix: str, color: str) -> dict[str, int]:
     """{month label: generation of its manifest} for every month of the color completely written to GCS."""
-    folder = manifests_prefix(prefix, color)
-    return {blob.name.removeprefix(folder).removesuffix(".json"): blob.generation
-            for blob in client.list_blobs(bucket, prefix=folder) if blob.name.endswith(".json")}
+    return {month: blob.generation for month, blob in _manifests(client, bucket, prefix, color)}
 
 
 @dataclass(frozen=True)
@@ -249,16 +255,13 @@ class PublishedMonth:
 def published_months(client, bucket: str, prefix: str, color: str) -> dict[str, PublishedMonth]:
     """{month label: its latest complete write} for every month of the color in GCS: one list call, and one read per
     manifest written before manifests carried their rows in their metadata."""
-    folder = manifests_prefix(prefix, color)
     months = {}
-    for blob in client.list_blobs(bucket, prefix=folder):
-        if not blob.name.endswith(".json"):
-            continue
+    for month, blob in _manifests(client, bucket, prefix, color):
         metadata = blob.metadata or {}
         rows = metadata.get("rows")
         if rows is None:
             rows = json.loads(blob.download_as_bytes(if_generation_match=blob.generation))["rows"]
-        months[blob.name.removeprefix(folder).removesuffix(".json")] = PublishedMonth(
+        months[month] = PublishedMonth(
             rows=int(rows), written_at=blob.updated, generation=blob.generation, run_id=metadata.get("run_id"))
     return months
 
