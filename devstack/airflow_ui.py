@@ -47,6 +47,31 @@ def logged_in_page(browser, url: str, password: str, width: int = 1400, height: 
     return page
 
 
+def open_trigger_form(page, url: str, dag_id: str):
+    """The DAG's Trigger dialog, open on its default single run (logical date: now)."""
+    page.goto(f"{url}/dags/{dag_id}")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Run Parameters").wait_for()
+    return dialog
+
+
+def fill_month_params(dialog, year: int, month: int) -> None:
+    dialog.locator("input[name=element_year]").fill(str(year))
+    dialog.locator("input[name=element_month]").fill(str(month))
+
+
+def choose_backfill_months(page, dialog, first_month: str, last_month: str) -> None:
+    """Switch the Trigger dialog to Backfill, from the first of `first_month` to the first of `last_month` (YYYY-MM)."""
+    dialog.get_by_text("Backfill", exact=True).click()
+    for index, month in enumerate((first_month, last_month)):
+        dialog.get_by_test_id("datetime-input").nth(index).click()
+        picker = page.locator("[data-scope=popover][data-part=content][data-state=open]")
+        picker.get_by_placeholder("YYYY/MM/DD").fill(f"{month.replace('-', '/')}/01")
+        picker.get_by_placeholder("HH:mm").fill("00:00")
+        page.keyboard.press("Escape")
+
+
 class AirflowApi:
     """The REST API with the admin's token: what the tests check behind what the browser shows."""
 

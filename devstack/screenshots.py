@@ -12,7 +12,14 @@ import argparse
 import sys
 
 from devstack.airflow_stack import local_stack
-from devstack.airflow_ui import AirflowApi, chromium, logged_in_page
+from devstack.airflow_ui import (
+    AirflowApi,
+    choose_backfill_months,
+    chromium,
+    fill_month_params,
+    logged_in_page,
+    open_trigger_form,
+)
 from devstack.local_env import REPO
 
 SHOTS = REPO / "docs" / "screenshots"
@@ -25,22 +32,13 @@ def take_screenshots(stack, api: AirflowApi) -> None:
     with chromium() as browser:
         page = logged_in_page(browser, stack.url, api.password, width=1400, height=900)
 
-        page.goto(f"{stack.url}/dags/{DAG_ID}")
-        page.get_by_role("button", name="Trigger").first.click()
-        dialog = page.get_by_role("dialog")
-        dialog.locator("input[name=element_year]").fill("2021")
-        dialog.locator("input[name=element_month]").fill("2")
+        dialog = open_trigger_form(page, stack.url, DAG_ID)
+        fill_month_params(dialog, 2021, 2)
         dialog.get_by_text("Run Parameters").scroll_into_view_if_needed()
         save(page, "trigger-form")
 
         print(f"==> backfilling {DAG_ID} {MONTHS[0]}..{MONTHS[-1]} from the Backfill form")
-        dialog.get_by_text("Backfill", exact=True).click()
-        for index, month in enumerate((MONTHS[0], MONTHS[-1])):
-            dialog.get_by_test_id("datetime-input").nth(index).click()
-            picker = page.locator("[data-scope=popover][data-part=content][data-state=open]")
-            picker.get_by_placeholder("YYYY/MM/DD").fill(month.replace("-", "/") + "/01")
-            picker.get_by_placeholder("HH:mm").fill("00:00")
-            page.keyboard.press("Escape")
+        choose_backfill_months(page, dialog, MONTHS[0], MONTHS[-1])
         dialog.get_by_text("All Runs", exact=True).click()
         dialog.get_by_role("button", name="Run Backfill").click()
 

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from devstack.airflow_ui import choose_backfill_months, fill_month_params, open_trigger_form
 from nyc_taxi.months import TAXI_COLORS
 from tests.ui.conftest import SCHEMA
 
@@ -18,20 +19,11 @@ DAG_ID = "green_taxi_to_postgres"
 BIG_MONTH_ROWS = 1_100_000  # the transform logs its progress every 500,000 rows read
 
 
-def open_trigger_form(ui, url: str, dag_id: str = DAG_ID):
-    ui.goto(f"{url}/dags/{dag_id}")
-    ui.get_by_role("button", name="Trigger").first.click()
-    dialog = ui.get_by_role("dialog")
-    expect(dialog.get_by_text("Run Parameters")).to_be_visible()
-    return dialog
-
-
 def trigger_month_from_the_form(ui, api, url: str, year: int, month: int) -> str:
     """Fill the params and press Trigger, leaving the form's default logical date (now); returns the new run's id."""
     known = {run["dag_run_id"] for run in api.runs(DAG_ID)}
-    dialog = open_trigger_form(ui, url)
-    dialog.locator("input[name=element_year]").fill(str(year))
-    dialog.locator("input[name=element_month]").fill(str(month))
+    dialog = open_trigger_form(ui, url, DAG_ID)
+    fill_month_params(dialog, year, month)
     dialog.get_by_role("button", name="Trigger").click()
     return api.new_run(DAG_ID, known)
 
@@ -104,7 +96,7 @@ def test_a_month_triggered_from_the_form_loads_named_by_its_month(ui, ui_stack, 
 
 def test_month_13_cannot_be_triggered(ui, ui_stack, api):
     runs_before = len(api.runs(DAG_ID))
-    dialog = open_trigger_form(ui, ui_stack.url)
+    dialog = open_trigger_form(ui, ui_stack.url, DAG_ID)
     month = dialog.locator("input[name=element_month]")
     month.fill("13")
     dialog.locator("input[name=element_year]").fill("2021")
@@ -121,14 +113,8 @@ def test_month_13_cannot_be_triggered(ui, ui_stack, api):
 
 def test_a_backfill_from_the_form_runs_each_month_named_by_it(ui, ui_stack, api, months, postgres_dsn):
     known = {run["dag_run_id"] for run in api.runs(DAG_ID)}
-    dialog = open_trigger_form(ui, ui_stack.url)
-    dialog.get_by_text("Backfill", exact=True).click()
-    for index, date in enumerate(("2021/01/01", "2021/02/01")):
-        dialog.get_by_test_id("datetime-input").nth(index).click()
-        picker = ui.locator("[data-scope=popover][data-part=content][data-state=open]")
-        picker.get_by_placeholder("YYYY/MM/DD").fill(date)
-        picker.get_by_placeholder("HH:mm").fill("00:00")
-        ui.keyboard.press("Escape")
+    dialog = open_trigger_form(ui, ui_stack.url, DAG_ID)
+    choose_backfill_months(ui, dialog, "2021-01", "2021-02")
     expect(dialog.get_by_text("2 runs will be triggered")).to_be_visible()
     dialog.get_by_role("button", name="Run Backfill").click()
 
@@ -160,7 +146,7 @@ def test_a_month_the_source_lacks_fails_with_one_line_in_the_task_log(ui, ui_sta
 
 def test_a_trigger_with_the_default_date_and_no_params_fails_at_once_naming_the_release(ui, ui_stack, api):
     known = {run["dag_run_id"] for run in api.runs(DAG_ID)}
-    open_trigger_form(ui, ui_stack.url).get_by_role("button", name="Trigger").click()
+    open_trigger_form(ui, ui_stack.url, DAG_ID).get_by_role("button", name="Trigger").click()
     run = api.wait_for_run(DAG_ID, api.new_run(DAG_ID, known))
     assert run["state"] == "failed"
     assert re.fullmatch(r"Loads nothing: green \d{4}-\d\d is not a month of the release, which holds "
