@@ -36,10 +36,12 @@ from nyc_taxi.months import TAXI_COLORS
 STACK_HOME = LOCAL / "airflow-stack"
 
 
-def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: Mapping[str, str] | None = None,
+def airflow_environment(home: Path, metadata_db: str, staging: Path | str, extra: Mapping[str, str] | None = None,
                         base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for Airflow processes of one home, reading this repo's DAGs and plugins: `base` (default: this
-    process's environment; the commands pass `local_environment()`), overridden by `extra`, then by the home's own."""
+    process's environment; the commands pass `local_environment()`), overridden by `extra`, then by the home's own.
+
+    `staging` is the tasks' staging place: a local directory, or a staging URL such as `gs://bucket/_staging`."""
     return {
         **(os.environ if base is None else base),
         **(extra or {}),
@@ -48,7 +50,7 @@ def airflow_environment(home: Path, metadata_db: str, staging_dir: Path, extra: 
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
-        "AIRFLOW_VAR_NYC_TAXI_STAGING_DIR": str(staging_dir),
+        "AIRFLOW_VAR_NYC_TAXI_STAGING_URL": staging if isinstance(staging, str) else staging.as_uri(),
         "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
     }
 

@@ -13,12 +13,6 @@ locals {
     regex("^[A-Za-z0-9._-]+", requirement) => trimprefix(requirement, regex("^[A-Za-z0-9._-]+", requirement))
     if lower(regex("^[A-Za-z0-9._-]+", requirement)) != "apache-airflow"
   }
-
-  # Composer mounts its bucket's data/ folder on every worker, so tasks on different workers see the same staging
-  # directory there.
-  composer_airflow_variables = merge(local.airflow_variables, {
-    nyc_taxi_staging_dir = "/home/airflow/gcs/data/nyc_taxi_staging"
-  })
 }
 
 # The environment's own identity. Composer requires composer.worker on the project for it; that role is not for
@@ -76,7 +70,7 @@ resource "google_composer_environment" "nyc_taxi" {
       pypi_packages = local.composer_pypi_packages
 
       env_variables = merge(
-        { for name, value in local.composer_airflow_variables : "AIRFLOW_VAR_${upper(name)}" => value },
+        { for name, value in local.airflow_variables : "AIRFLOW_VAR_${upper(name)}" => value },
         {
           # Connections from the environment win over the one Composer stores; no key: the environment's
           # identity impersonates the DAGs' account.

@@ -8,9 +8,10 @@ data "google_project" "this" {
 locals {
   bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.project_id}-nyc-taxi-lake"
 
-  # Every Airflow Variable the DAGs read (plugins/nyc_taxi/settings.py) except the staging place, which depends on
-  # where tasks run: composer.tf and deploy/helm/values.yaml each set their own. tests/deploy keeps this complete.
+  # Every Airflow Variable the DAGs read (plugins/nyc_taxi/settings.py); tests/deploy keeps this complete. Staging
+  # is in the bucket, so tasks of a run may land on any worker or pod; the lifecycle rule below sweeps orphans.
   airflow_variables = {
+    nyc_taxi_staging_url       = "gs://${google_storage_bucket.lake.name}/_staging"
     nyc_taxi_source_base_url   = var.source_base_url
     nyc_taxi_postgres_schema   = var.postgres_schema
     nyc_taxi_gcs_bucket        = google_storage_bucket.lake.name

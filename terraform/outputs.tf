@@ -16,7 +16,7 @@ output "dags_service_account" {
 }
 
 output "airflow_variables" {
-  description = "The Airflow Variables the DAGs read, except the staging place (set where the workers run)."
+  description = "The Airflow Variables the DAGs read."
   value       = local.airflow_variables
 }
 

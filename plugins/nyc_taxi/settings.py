@@ -20,7 +20,9 @@ DEFAULT_SOURCE_BASE_URL = "https://github.com/DataTalksClub/nyc-tlc-data/release
 @dataclass(frozen=True)
 class Settings:
     source_base_url: str = DEFAULT_SOURCE_BASE_URL
-    staging_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "nyc_taxi")
+    # Where a run's tasks leave files for each other (nyc_taxi/staging.py): a file:// directory when all tasks run on
+    # one machine, object storage every worker reaches (gs://<bucket>/_staging) when they run on several.
+    staging_url: str = field(default_factory=lambda: (Path(tempfile.gettempdir()) / "nyc_taxi").as_uri())
     postgres_schema: str = "ny_taxi"
     gcs_bucket: str = "nyc-taxi-lake"
     gcs_prefix: str = "nyc_taxi"
@@ -40,4 +42,4 @@ def settings_from_airflow() -> Settings:
     defaults = Settings()
     values = {setting.name: Variable.get(variable_name(setting.name), default=getattr(defaults, setting.name))
               for setting in fields(Settings)}
-    return Settings(**{**values, "staging_dir": Path(values["staging_dir"])})
+    return Settings(**values)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ class MonthNotPublished(SourceError):
 
 @dataclass(frozen=True)
 class Download:
-    path: Path
+    path: Path  # or the staging ObjectStoragePath it was written to
     url: str
     bytes_downloaded: int
     seconds: float
@@ -52,43 +51,40 @@ def http_session(retries: int = 4, backoff_seconds: float = 1.0) -> requests.Ses
 
 def download_month_file(
     url: str,
-    destination: Path,
+    destination,
     *,
     session: requests.Session | None = None,
     timeout_seconds: float = 60.0,
 ) -> Download:
-    """Stream `url` into `destination`, verifying on the way that the body is one whole gzip stream.
+    """Stream `url` into `destination` (a `Path`, or a staging `ObjectStoragePath`), verifying on the way that the
+    body is one whole gzip stream.
 
     The file appears at `destination` only once complete and verified, so a failed download leaves nothing behind.
     """
+    from nyc_taxi.staging import open_output
+
     session = session or http_session()
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
     started = time.monotonic()
     try:
-        try:
-            response = session.get(url, stream=True, timeout=(10, timeout_seconds))
-        except requests.exceptions.RequestException as error:
-            raise SourceError(f"{url} could not be fetched: {error}") from error
-        with response:
-            if response.status_code == 404:
-                raise MonthNotPublished(f"HTTP 404 for {url}: the month is not published")
-            if response.status_code != 200:
-                raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason}")
-            checker = GzipChecker(url)
-            with open(partial, "wb") as out:
-                try:
-                    for chunk in response.iter_content(CHUNK_BYTES):
-                        checker.feed(chunk)
-                        out.write(chunk)
-                except requests.exceptions.RequestException as error:
-                    raise SourceError(
-                        f"download of {url} broke off after {checker.compressed_bytes:,} bytes: {error}"
-                    ) from error
+        response = session.get(url, stream=True, timeout=(10, timeout_seconds))
+    except requests.exceptions.RequestException as error:
+        raise SourceError(f"{url} could not be fetched: {error}") from error
+    with response:
+        if response.status_code == 404:
+            raise MonthNotPublished(f"HTTP 404 for {url}: the month is not published")
+        if response.status_code != 200:
+            raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason}")
+        checker = GzipChecker(url)
+        with open_output(destination) as out:
+            try:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    checker.feed(chunk)
+                    out.write(chunk)
+            except requests.exceptions.RequestException as error:
+                raise SourceError(
+                    f"download of {url} broke off after {checker.compressed_bytes:,} bytes: {error}"
+                ) from error
             checker.finish()
-        os.replace(partial, destination)
-    finally:
-        partial.unlink(missing_ok=True)
     seconds = time.monotonic() - started
     log.info(
         "downloaded %s: %s bytes (%s uncompressed) in %.1f s",

@@ -1,7 +1,8 @@
 """The pipeline's Airflow tasks, defined once and shared by every DAG: each wraps one plain function.
 
 Heavy imports (pyarrow, psycopg, requests) happen inside the tasks so that parsing a DAG file stays cheap.
-Tasks pass each other small dicts of paths and counts, never data.
+A month's tasks hand each other one `StagedMonth` record (as JSON through XCom): the month, the files staged
+under the Variable `nyc_taxi_staging_url` and the counts, never data. Any task may run on any worker.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from nyc_taxi.connections import bigquery_target, gcs_client, postgres_connectio
 from nyc_taxi.settings import settings_from_airflow
 
 
-def _month_and_staging_dir_of_run():
-    """The run's month, and the staging directory that only this run of this DAG writes to.
-
-    The DAG id is part of it: the Postgres and the GCS DAG of a color have the same run ids for a month.
-    """
-    from nyc_taxi.months import month_of_run, path_safe
+def _month_and_staging_path_of_run():
+    """The run's month, and the staging path that only this run of this DAG writes to."""
+    from nyc_taxi.months import month_of_run
+    from nyc_taxi.staging import month_run_path
 
     context = get_current_context()
     month = month_of_run(context["params"], context.get("logical_date"))
-    return month, settings_from_airflow().staging_dir / context["dag"].dag_id / month.label / path_safe(
-        context["run_id"])
+    return month, month_run_path(settings_from_airflow().staging_url, context["dag"].dag_id, month,
+                                 context["run_id"])
 
 
 @contextlib.contextmanager
@@ -38,79 +37,78 @@ def _failing_without_retries(*errors: type[Exception]):
         raise AirflowFailException(str(error)) from error
 
 
+def _staged_month(record: dict):
+    from nyc_taxi.staging import StagedMonth
+
+    return StagedMonth.from_xcom(record)
+
+
+def _staged_path(url: str):
+    from nyc_taxi.staging import staging_root
+
+    return staging_root(url)
+
+
 @task
 def download_month() -> dict:
     """Stream the run's month from the release to a staging file, checking that it is whole gzip."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from nyc_taxi.source import MonthNotPublished, download_month_file
-
     from nyc_taxi.months import NotAMonthOfTheRelease
+    from nyc_taxi.source import MonthNotPublished, download_month_file
+    from nyc_taxi.staging import StagedMonth, url_of
 
     with _failing_without_retries(NotAMonthOfTheRelease):
-        month, staging_dir = _month_and_staging_dir_of_run()
+        month, staging_path = _month_and_staging_path_of_run()
     url = month.source_url(settings_from_airflow().source_base_url)
-    destination = staging_dir / month.file_name
     try:
-        download = download_month_file(url, destination)
+        download = download_month_file(url, staging_path / month.file_name)
     except MonthNotPublished as error:
         # Retrying will not publish the month: fail now instead of burning the retries.
         raise AirflowFailException(f"no data for {month} at {url} (HTTP 404: not published)") from error
-    return {
-        "color": month.color,
-        "month": month.label,
-        "source_url": url,
-        "csv_path": str(download.path),
-        "bytes_downloaded": download.bytes_downloaded,
-        "extract_seconds": round(download.seconds, 3),
-    }
+    return StagedMonth(
+        color=month.color, month=month.label, source_url=url, download_url=url_of(download.path),
+        bytes_downloaded=download.bytes_downloaded, extract_seconds=round(download.seconds, 3),
+    ).as_xcom()
 
 
 @task
 def clean_month(downloaded: dict) -> dict:
     """Type, filter and rename the month's trips into a staging file, counting what each rule drops."""
-    from pathlib import Path
-
     from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.staging import url_of
     from nyc_taxi.transform import CLEANED_SUFFIX, TransformError, transform_month_file
 
-    csv_path = Path(downloaded["csv_path"])
-    cleaned_path = csv_path.with_name(csv_path.name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+    staged = _staged_month(downloaded)
+    csv_path = _staged_path(staged.download_url)
+    cleaned_path = csv_path.parent / (csv_path.name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
     with _failing_without_retries(TransformError, HeaderMismatch):
-        stats = transform_month_file(csv_path, downloaded["color"], cleaned_path, name=downloaded["source_url"])
-    return {
-        **downloaded,
-        "cleaned_path": str(cleaned_path),
-        "rows_read": stats.rows_read,
-        "rows_kept": stats.rows_kept,
-        "rows_dropped": stats.dropped,
-        "rows_flagged": stats.flagged,
-        "transform_seconds": round(stats.seconds, 3),
-    }
+        stats = transform_month_file(csv_path, staged.color, cleaned_path, name=staged.source_url)
+    return staged.cleaned(url_of(cleaned_path), stats).as_xcom()
 
 
 @task
 def load_month_to_postgres(cleaned: dict) -> dict:
     """Replace the month's partition in Postgres with the cleaned trips, and record the load in the audit table."""
-    from nyc_taxi.months import TaxiMonth
     from nyc_taxi.postgres import LoadAudit, replace_month
     from nyc_taxi.transform import cleaned_batches
 
-    month = TaxiMonth.parse(cleaned["color"], cleaned["month"])
+    staged = _staged_month(cleaned)
     audit = LoadAudit(
         run_id=get_current_context()["run_id"],
-        source_url=cleaned["source_url"],
-        bytes_downloaded=cleaned["bytes_downloaded"],
-        rows_read=cleaned["rows_read"],
-        rows_dropped=cleaned["rows_dropped"],
-        extract_seconds=cleaned["extract_seconds"],
-        transform_seconds=cleaned["transform_seconds"],
-        rows_flagged=cleaned.get("rows_flagged", {}),  # absent from the XCom of a run cleaned before FHV
+        source_url=staged.source_url,
+        bytes_downloaded=staged.bytes_downloaded,
+        rows_read=staged.rows_read,
+        rows_dropped=staged.rows_dropped,
+        extract_seconds=staged.extract_seconds,
+        transform_seconds=staged.transform_seconds,
+        rows_flagged=staged.rows_flagged,
     )
-    batches = cleaned_batches(cleaned["cleaned_path"])
+    batches = cleaned_batches(_staged_path(staged.cleaned_url))
     with postgres_connection() as conn:
-        rows_loaded = replace_month(conn, month, batches, audit, schema=settings_from_airflow().postgres_schema)
-    return {"color": month.color, "month": month.label, "rows_expected": cleaned["rows_kept"],
+        rows_loaded = replace_month(conn, staged.taxi_month, batches, audit,
+                                    schema=settings_from_airflow().postgres_schema)
+    return {"color": staged.color, "month": staged.month, "rows_expected": staged.rows_kept,
             "rows_loaded": rows_loaded}
 
 
@@ -128,16 +126,16 @@ def check_month_in_postgres(loaded: dict) -> dict:
 
 @task(trigger_rule="all_done")
 def remove_staging_files() -> None:
-    """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""
-    import shutil
-
+    """Remove the run's staged files once its other tasks are done, whether or not they succeeded, and from
+    whichever worker ran them."""
     from nyc_taxi.months import NotAMonthOfTheRelease
+    from nyc_taxi.staging import remove
 
     try:
-        _, staging_dir = _month_and_staging_dir_of_run()
+        _, staging_path = _month_and_staging_path_of_run()
     except NotAMonthOfTheRelease:
         return  # the run named no month, so its download failed before staging anything
-    shutil.rmtree(staging_dir, ignore_errors=True)
+    remove(staging_path)
 
 
 def _gcs_layout(color: str, month_label: str):
@@ -151,16 +149,20 @@ def _gcs_layout(color: str, month_label: str):
 @task
 def write_month_to_gcs(cleaned: dict) -> dict:
     """Publish the month as Parquet partitioned by pickup date, replacing its objects whole; emits the asset event."""
+    import tempfile
     from pathlib import Path
 
     from nyc_taxi.gcs import publish_month_from_local_files, write_month_partitions
     from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
-    layout = _gcs_layout(cleaned["color"], cleaned["month"])
-    local_dir = Path(cleaned["cleaned_path"]).parent / "gcs"
-    written = write_month_partitions(cleaned_batches(cleaned["cleaned_path"]), layout.month, local_dir)
-    manifest = publish_month_from_local_files(gcs_client(), layout, local_dir, written, context["run_id"])
+    staged = _staged_month(cleaned)
+    layout = _gcs_layout(staged.color, staged.month)
+    # The partition files are this task's own scratch, uploaded before it ends: a local directory will do.
+    with tempfile.TemporaryDirectory(prefix="nyc_taxi_partitions_") as scratch:
+        local_dir = Path(scratch)
+        written = write_month_partitions(cleaned_batches(_staged_path(staged.cleaned_url)), layout.month, local_dir)
+        manifest = publish_month_from_local_files(gcs_client(), layout, local_dir, written, context["run_id"])
     for asset in context["task"].outlets:
         context["outlet_events"][asset].extra = {"month": layout.month.label, "rows": manifest["rows"]}
     return {"color": layout.month.color, "month": layout.month.label, "rows": manifest["rows"],
@@ -170,19 +172,22 @@ def write_month_to_gcs(cleaned: dict) -> dict:
 @task
 def write_run_date_object_to_gcs(cleaned: dict) -> dict:
     """The module's single Parquet object for the run, at `<color>/by_run_date/YYYY/MM/DD/daily-trips.parquet`."""
+    import tempfile
     from pathlib import Path
 
     from nyc_taxi.gcs import upload_run_date_object
     from nyc_taxi.transform import cleaned_batches
 
     context = get_current_context()
-    layout = _gcs_layout(cleaned["color"], cleaned["month"])
+    staged = _staged_month(cleaned)
+    layout = _gcs_layout(staged.color, staged.month)
     # A run with params and no logical date is named by its month, so two such runs never share an object.
     run_date = context["logical_date"].date() if context.get("logical_date") else layout.month.first_day
-    uri, rows = upload_run_date_object(
-        gcs_client(), cleaned_batches(cleaned["cleaned_path"]), layout,
-        Path(cleaned["cleaned_path"]).with_name("daily-trips.parquet"), run_date,
-    )
+    with tempfile.TemporaryDirectory(prefix="nyc_taxi_run_date_") as scratch:
+        uri, rows = upload_run_date_object(
+            gcs_client(), cleaned_batches(_staged_path(staged.cleaned_url)), layout,
+            Path(scratch) / "daily-trips.parquet", run_date,
+        )
     return {"uri": uri, "rows": rows}
 
 
@@ -255,11 +260,11 @@ def check_month_in_bigquery(loaded: dict) -> dict:
         return check_month(hook, project, dataset, location, layout.month, manifest)
 
 
-def _zone_staging_dir():
-    from nyc_taxi.months import path_safe
+def _zone_staging_path():
+    from nyc_taxi.staging import run_path
 
     context = get_current_context()
-    return settings_from_airflow().staging_dir / context["dag"].dag_id / path_safe(context["run_id"])
+    return run_path(settings_from_airflow().staging_url, context["dag"].dag_id, context["run_id"])
 
 
 @task
@@ -268,6 +273,7 @@ def download_zone_lookup() -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.staging import url_of
     from nyc_taxi.zones import (
         ZoneLookupError,
         ZoneLookupNotPublished,
@@ -278,23 +284,21 @@ def download_zone_lookup() -> dict:
 
     url = zone_lookup_url(settings_from_airflow().source_base_url)
     try:
-        downloaded = download_zone_lookup_file(url, _zone_staging_dir() / "taxi_zone_lookup.csv")
+        downloaded = download_zone_lookup_file(url, _zone_staging_path() / "taxi_zone_lookup.csv")
     except ZoneLookupNotPublished as error:
         raise AirflowFailException(str(error)) from error
     with _failing_without_retries(ZoneLookupError, HeaderMismatch):
         zones = read_zone_lookup(downloaded.path, name=url)
-    return {"source_url": url, "csv_path": str(downloaded.path), "zones": zones.num_rows}
+    return {"source_url": url, "csv_url": url_of(downloaded.path), "zones": zones.num_rows}
 
 
 @task
 def load_zones_to_postgres(downloaded: dict) -> dict:
     """Replace `<schema>.zones` whole with the lookup, in one transaction."""
-    from pathlib import Path
-
     from nyc_taxi.postgres import replace_zones
     from nyc_taxi.zones import read_zone_lookup
 
-    zones = read_zone_lookup(Path(downloaded["csv_path"]), name=downloaded["source_url"])
+    zones = read_zone_lookup(_staged_path(downloaded["csv_url"]), name=downloaded["source_url"])
     with postgres_connection() as conn:
         return {"zones": replace_zones(conn, zones, schema=settings_from_airflow().postgres_schema)}
 
@@ -302,16 +306,17 @@ def load_zones_to_postgres(downloaded: dict) -> dict:
 @task
 def write_zones_to_gcs(downloaded: dict) -> dict:
     """Write the lookup to `gs://<bucket>/<prefix>/zones/taxi_zone_lookup.parquet`, replacing the object whole."""
+    import tempfile
     from pathlib import Path
 
     from nyc_taxi.gcs import upload_zone_lookup
     from nyc_taxi.zones import read_zone_lookup
 
-    csv_path = Path(downloaded["csv_path"])
-    zones = read_zone_lookup(csv_path, name=downloaded["source_url"])
+    zones = read_zone_lookup(_staged_path(downloaded["csv_url"]), name=downloaded["source_url"])
     settings = settings_from_airflow()
-    uri = upload_zone_lookup(gcs_client(), settings.gcs_bucket, settings.gcs_prefix, zones,
-                             csv_path.with_suffix(".parquet"))
+    with tempfile.TemporaryDirectory(prefix="nyc_taxi_zones_") as scratch:
+        uri = upload_zone_lookup(gcs_client(), settings.gcs_bucket, settings.gcs_prefix, zones,
+                                 Path(scratch) / "taxi_zone_lookup.parquet")
     return {"uri": uri, "zones": zones.num_rows}
 
 
@@ -326,7 +331,7 @@ def load_zones_to_bigquery(written: dict) -> dict:
 
 @task(trigger_rule="all_done")
 def remove_zone_staging_files() -> None:
-    """Remove the run's staging files once its other tasks are done, whether or not they succeeded."""
-    import shutil
+    """Remove the run's staged files once its other tasks are done, whether or not they succeeded."""
+    from nyc_taxi.staging import remove
 
-    shutil.rmtree(_zone_staging_dir(), ignore_errors=True)
+    remove(_zone_staging_path())

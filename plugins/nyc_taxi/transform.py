@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,6 +36,7 @@ from nyc_taxi.schema import (
     pickup_date_column,
     pickup_datetime_column,
 )
+from nyc_taxi.staging import arrow_input, arrow_output, open_input
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +115,16 @@ class TransformStats:
         }
 
 
-def read_header(path: Path) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as lines:
+def read_header(path) -> list[str]:
+    with open_input(path) as raw, gzip.open(raw, "rt", encoding="utf-8-sig", newline="") as lines:
         first = next(csv.reader(lines), [])
     return [name.strip() for name in first]
 
 
-def read_source_batches(path: Path, color: str, name: str | None = None) -> Iterator[pa.RecordBatch]:
-    """The file's rows as typed batches with snake_case columns; integers are int64, absent optional columns NULL."""
+def read_source_batches(path, color: str, name: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's rows as typed batches with snake_case columns; integers are int64, absent optional columns NULL.
+
+    `path` is a `Path` or a staging `ObjectStoragePath`."""
     name = name or path.name
     columns = SOURCE_COLUMNS[color]
     header = read_header(path)
@@ -136,29 +138,32 @@ def read_source_batches(path: Path, color: str, name: str | None = None) -> Iter
     )
     rows_before = 0
     reader = None
-    while True:
-        try:
-            # open_csv already converts the first block, so it can fail like any later read.
-            reader = reader or pa_csv.open_csv(
-                pa.input_stream(str(path), compression="gzip"),
-                read_options=read_options,
-                convert_options=convert_options,
-            )
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as error:
-            raise _conversion_error(path, name, present, header, rows_before, error) from error
-        arrays = []
-        for column in columns:
-            if column.source_name in absent:
-                arrays.append(pa.nulls(batch.num_rows, arrow_type(column.kind)))
-            elif column.kind is Kind.INTEGER:
-                arrays.append(_as_integers(batch[column.source_name], column, name, rows_before))
-            else:
-                arrays.append(batch[column.source_name])
-        yield pa.RecordBatch.from_arrays(arrays, names=[column.name for column in columns])
-        rows_before += batch.num_rows
+    with arrow_input(path) as compressed, pa.CompressedInputStream(compressed, "gzip") as csv_bytes:
+        while True:
+            try:
+                # open_csv already converts the first block, so it can fail like any later read.
+                reader = reader or pa_csv.open_csv(csv_bytes, read_options=read_options,
+                                                   convert_options=convert_options)
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as error:
+                raise _conversion_error(path, name, present, header, rows_before, error) from error
+            yield _named_and_typed(batch, columns, absent, name, rows_before)
+            rows_before += batch.num_rows
+
+
+def _named_and_typed(batch: pa.RecordBatch, columns: list[SourceColumn], absent: set[str], name: str,
+                     rows_before: int) -> pa.RecordBatch:
+    arrays = []
+    for column in columns:
+        if column.source_name in absent:
+            arrays.append(pa.nulls(batch.num_rows, arrow_type(column.kind)))
+        elif column.kind is Kind.INTEGER:
+            arrays.append(_as_integers(batch[column.source_name], column, name, rows_before))
+        else:
+            arrays.append(batch[column.source_name])
+    return pa.RecordBatch.from_arrays(arrays, names=[column.name for column in columns])
 
 
 def _as_integers(values: pa.Array, column: SourceColumn, name: str, rows_before: int) -> pa.Array:
@@ -178,10 +183,10 @@ def _line(row_index: int) -> int:
 
 
 def _conversion_error(
-    path: Path, name: str, present: list[SourceColumn], header: list[str], rows_before: int, error: Exception
+    path, name: str, present: list[SourceColumn], header: list[str], rows_before: int, error: Exception
 ) -> TransformError:
     """pyarrow's streaming reader does not say which row failed: find it by reading on from the failing batch."""
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as lines:
+    with open_input(path) as raw, gzip.open(raw, "rt", encoding="utf-8-sig", newline="") as lines:
         rows = csv.reader(lines)
         next(rows, None)
         for row_index, row in enumerate(rows):
@@ -236,7 +241,7 @@ def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats) -> pa.
 
 
 def clean_month_batches(
-    path: Path, color: str, stats: TransformStats, name: str | None = None
+    path, color: str, stats: TransformStats, name: str | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Cleaned batches of a month's file, logging progress; `stats` fills in as they are consumed."""
     started = time.monotonic()
@@ -251,26 +256,23 @@ def clean_month_batches(
     stats.seconds = time.monotonic() - started
 
 
-def transform_month_file(source: Path, color: str, destination: Path, name: str | None = None) -> TransformStats:
+def transform_month_file(source, color: str, destination, name: str | None = None) -> TransformStats:
     """Clean `source` (a release `.csv.gz`) into the staging file `destination` (Arrow IPC), which appears only
-    when complete; read it back with `cleaned_batches`."""
+    when complete; read it back with `cleaned_batches`. Either is a `Path` or a staging `ObjectStoragePath`."""
     stats = TransformStats.for_color(color)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
-    try:
-        with pa.ipc.new_file(str(partial), arrow_schema(color), options=_STAGING_OPTIONS) as writer:
-            for batch in clean_month_batches(source, color, stats, name):
-                writer.write_batch(batch)
-        partial.replace(destination)
-    finally:
-        partial.unlink(missing_ok=True)
+    with (
+        arrow_output(destination) as staged,
+        pa.ipc.new_file(staged, arrow_schema(color), options=_STAGING_OPTIONS) as writer,
+    ):
+        for batch in clean_month_batches(source, color, stats, name):
+            writer.write_batch(batch)
     log.info("%s: cleaned %s", name or source.name, stats.as_dict())
     return stats
 
 
 def cleaned_batches(cleaned_path) -> Iterator[pa.RecordBatch]:
     """Read a cleaned month back batch by batch, as written (one per CSV block), never the whole file at once."""
-    with pa.OSFile(str(cleaned_path)) as staged:
+    with arrow_input(cleaned_path) as staged:
         reader = pa.ipc.open_file(staged)
         for index in range(reader.num_record_batches):
             yield reader.get_batch(index)

@@ -4,10 +4,9 @@ table `zones` in Postgres and in BigQuery, each replaced whole. The trip checks 
 from __future__ import annotations
 
 import csv
+import io
 import logging
-import os
 import time
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +15,7 @@ import requests
 
 from nyc_taxi.schema import ZONE_COLUMNS, arrow_schema_of, arrow_type, check_zone_header, zone_columns
 from nyc_taxi.source import Download, SourceError, http_session
+from nyc_taxi.staging import open_input, open_output
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def zone_lookup_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/{ZONE_LOOKUP_PATH}"
 
 
-def download_zone_lookup_file(url: str, destination: Path, *, session: requests.Session | None = None,
+def download_zone_lookup_file(url: str, destination, *, session: requests.Session | None = None,
                          timeout_seconds: float = 60.0) -> Download:
     """Fetch the lookup (retrying connection errors and 429/5xx) into `destination`, which appears only when whole."""
     session = session or http_session()
@@ -55,31 +55,27 @@ def download_zone_lookup_file(url: str, destination: Path, *, session: requests.
     body = response.content
     if len(body) > MAX_BYTES or body.lstrip()[:1] == b"<":
         raise SourceError(f"{url} is not the zone lookup CSV: {len(body):,} bytes starting {body[:60]!r}")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
-    try:
-        partial.write_bytes(body)
-        os.replace(partial, destination)
-    finally:
-        partial.unlink(missing_ok=True)
+    with open_output(destination) as out:
+        out.write(body)
     seconds = time.monotonic() - started
     log.info("downloaded %s: %s bytes in %.1f s", url, f"{len(body):,}", seconds)
     return Download(destination, url, len(body), seconds)
 
 
-def read_zone_lookup(path: Path, name: str | None = None) -> pa.Table:
+def read_zone_lookup(path, name: str | None = None) -> pa.Table:
     """The lookup as a typed table with the loaded column names (`location_id`, `borough`, `zone`, `service_zone`).
 
     Only an empty field is NULL: the unknown zones are called `NV` and `NA`, with service zone `N/A`, which a CSV
     reader takes for NULL by default.
     """
     name = name or path.name
-    with open(path, encoding="utf-8-sig", newline="") as lines:
-        header = [column.strip() for column in next(csv.reader(lines), [])]
+    with open_input(path) as raw:
+        body = raw.read()  # the lookup is 265 short lines
+    header = [column.strip() for column in next(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")), [])]
     check_zone_header(header, name)
     try:
         table = pa_csv.read_csv(
-            path,
+            pa.BufferReader(body),
             convert_options=pa_csv.ConvertOptions(
                 column_types={column.source_name: arrow_type(column.kind) for column in ZONE_COLUMNS},
                 null_values=[""],

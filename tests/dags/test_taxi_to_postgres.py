@@ -62,6 +62,22 @@ def test_a_run_loads_its_month_and_a_rerun_replaces_it(dag, airflow_env, publish
     assert [run_id for run_id, _ in audit] == [first.run_id, second.run_id]
 
 
+def test_a_run_staged_in_object_storage_loads_its_month_and_leaves_no_object(dag, airflow_env, published_march,
+                                                                            postgres_dsn, gcp, monkeypatch):
+    """Staging as on several workers: in a bucket (the GCS emulator), not on this machine's disk."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    gcp.create_bucket("staging")
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_STAGING_URL", "gs://staging/_staging")
+    run = dag.test(logical_date=MARCH)
+    assert run.state == "success", task_states(run)
+    assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
+    staged = run.get_task_instance("clean_month").xcom_pull(task_ids="clean_month")
+    assert staged["download_url"].startswith("gs://staging/_staging/yellow_taxi_to_postgres/2021-03/")
+    assert staged["cleaned_url"].endswith("/yellow_tripdata_2021-03.arrow")
+    assert [blob.name for blob in GCSHook().get_conn().list_blobs("staging")] == []
+
+
 def test_params_choose_the_month_of_a_manual_run(dag, airflow_env, published_march, postgres_dsn):
     run = dag.test(logical_date=dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc), run_conf={"year": 2021, "month": 3})
     assert run.state == "success", task_states(run)

@@ -112,6 +112,11 @@ def test_staged_objects_are_deleted_after_a_day_or_two():
     assert variables()["staging_retention_days"]["default"] in (1, 2)
 
 
+def test_tasks_stage_in_the_lake_buckets_swept_folder_which_every_worker_reaches():
+    staging_url = text(locals_()["airflow_variables"]["nyc_taxi_staging_url"])
+    assert staging_url == "gs://${google_storage_bucket.lake.name}/_staging"
+
+
 def test_the_google_provider_is_pinned_to_one_major_version():
     (terraform,) = [block for path, document in _documents_with("terraform") for block in document]
     google = terraform["required_providers"][0]["google"]
@@ -155,11 +160,8 @@ def composer_environment() -> set[str]:
     """The environment variables the Composer environment sets."""
     software = resources_of("google_composer_environment")["nyc_taxi"]["config"][0]["software_config"][0]
     env_variables = software["env_variables"]
-    assert 'for name, value in local.composer_airflow_variables : "AIRFLOW_VAR_${upper(name)}" => value' in env_variables
-    variables_ = map_keys(locals_()["airflow_variables"]) | {
-        key for key in map_keys(locals_()["composer_airflow_variables"]) if key.startswith("nyc_taxi_")
-    }
-    assert "local.airflow_variables" in locals_()["composer_airflow_variables"]
+    assert 'for name, value in local.airflow_variables : "AIRFLOW_VAR_${upper(name)}" => value' in env_variables
+    variables_ = map_keys(locals_()["airflow_variables"])
     literal = {key for key in map_keys(env_variables) if key.isupper()}
     return {f"AIRFLOW_VAR_{name.upper()}" for name in variables_} | literal
 

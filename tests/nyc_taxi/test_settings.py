@@ -1,11 +1,9 @@
-from pathlib import Path
-
 from nyc_taxi.settings import Settings, settings_from_airflow
 
 
 def test_every_setting_is_a_nyc_taxi_variable(monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL", "http://127.0.0.1:8000")
-    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_STAGING_DIR", "/srv/staging")
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_STAGING_URL", "gs://my-lake/_staging")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", "taxi_dev")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET", "my-lake")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_GCS_PREFIX", "trips")
@@ -13,7 +11,7 @@ def test_every_setting_is_a_nyc_taxi_variable(monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_BIGQUERY_DATASET", "taxi")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_BIGQUERY_LOCATION", "EU")
     assert settings_from_airflow() == Settings(
-        source_base_url="http://127.0.0.1:8000", staging_dir=Path("/srv/staging"), postgres_schema="taxi_dev",
+        source_base_url="http://127.0.0.1:8000", staging_url="gs://my-lake/_staging", postgres_schema="taxi_dev",
         gcs_bucket="my-lake", gcs_prefix="trips", bigquery_project="my-project", bigquery_dataset="taxi",
         bigquery_location="EU",
     )
