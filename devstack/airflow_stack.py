@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from devstack.celery_workers import kill_process_tree, worker_command, worker_environment, worker_names
 from devstack.local_env import (
     LOCAL,
     REPO,
@@ -30,6 +32,7 @@ from devstack.local_env import (
     start_gcp_emulators,
 )
 from devstack.postgres_cluster import PostgresCluster
+from devstack.redis_server import RedisServer
 from devstack.server_process import stopped_with_parent
 from nyc_taxi.months import TAXI_COLORS
 
@@ -56,25 +59,32 @@ def airflow_environment(home: Path, metadata_db: str, staging: Path | str, extra
 
 
 class AirflowStack:
-    """The api-server (on 127.0.0.1, authentication on), scheduler and dag-processor of one Airflow home."""
+    """The api-server (on 127.0.0.1, authentication on), scheduler and dag-processor of one Airflow home; with
+    `celery_workers`, the CeleryExecutor and that many workers (`env` names the broker), else the LocalExecutor."""
 
-    def __init__(self, env: dict[str, str], port: int, parallelism: int = 2) -> None:
+    def __init__(self, env: dict[str, str], port: int, parallelism: int = 2, celery_workers: int = 0) -> None:
+        if celery_workers and "AIRFLOW__CELERY__BROKER_URL" not in env:
+            raise ValueError("Celery workers need a broker: set AIRFLOW__CELERY__BROKER_URL (a RedisServer's url)")
         self.port = port
         self.home = Path(env["AIRFLOW_HOME"])
+        self.parallelism = parallelism
+        self.celery_workers = celery_workers
         self.env = {
             **env,
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_urlsafe(32),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            # LocalExecutor forks `parallelism` workers up front: the default 32 take ~5 GB on a laptop.
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if celery_workers else "LocalExecutor",
+            # LocalExecutor forks `parallelism` workers up front: the default 32 take ~5 GB on a laptop. With
+            # Celery it bounds the tasks queued or running across all workers.
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         }
         self.processes: dict[str, subprocess.Popen] = {}
+        self._log_starts: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -101,14 +111,29 @@ class AirflowStack:
             "scheduler": ["scheduler"],
             "dag-processor": ["dag-processor"],
         }
+        environments = dict.fromkeys(commands, self.env)
+        concurrency = max(self.parallelism // max(self.celery_workers, 1), 1)
+        for name in worker_names(self.celery_workers):
+            commands[name] = worker_command(name, concurrency)
+            environments[name] = worker_environment(self.env, name, self.home / "workers" / name / "tmp")
         for name, args in commands.items():
             with open(logs / f"{name}.log", "ab") as log:
+                self._log_starts[name] = log.tell()  # the log is appended to: read this start's lines only
                 self.processes[name] = subprocess.Popen(
-                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=self.env, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True,
+                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=environments[name],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
         self._wait_until_healthy(timeout_seconds)
         return self
+
+    @property
+    def workers(self) -> list[str]:
+        """The Celery workers' names, which are also the hostnames Airflow records for the tasks they run."""
+        return worker_names(self.celery_workers)
+
+    def kill_worker(self, name: str) -> list[int]:
+        """SIGKILL the Celery worker `name` and every process it started, as if its machine were lost."""
+        return kill_process_tree(self.processes[name].pid)
 
     def _wait_until_healthy(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
@@ -118,13 +143,23 @@ class AirflowStack:
                     self.stop()
                     raise RuntimeError(f"airflow {name} exited with {process.returncode}; see {self.home}/logs/{name}.log")
             try:
-                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok:
+                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok and self._workers_ready():
                     return
             except requests.RequestException:
                 pass
             time.sleep(1)
         self.stop()
-        raise TimeoutError(f"the api-server did not answer on {self.url} within {timeout_seconds:.0f} s")
+        raise TimeoutError(f"the api-server did not answer on {self.url}, or a Celery worker did not report ready, "
+                           f"within {timeout_seconds:.0f} s")
+
+    def _workers_ready(self) -> bool:
+        """Each Celery worker has logged "<name>@<host> ready.": it takes tasks from the broker."""
+        def log_of_this_start(name: str) -> str:
+            with open(self.home / "logs" / f"{name}.log", "rb") as log:
+                log.seek(self._log_starts[name])
+                return log.read().decode(errors="replace")
+
+        return all(re.search(rf"\b{name}@\S+ ready\.", log_of_this_start(name)) for name in self.workers)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -135,6 +170,8 @@ class AirflowStack:
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
+                # The whole tree: a Celery worker's tasks run in process groups of their own.
+                kill_process_tree(process.pid)
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
@@ -165,12 +202,13 @@ def stack_environment(metadata_db: str = "airflow", fresh: bool = False) -> tupl
 @contextlib.contextmanager
 def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None = None, real_source: bool = False,
                 postgres_only: bool = False, metadata_db: str = "airflow", fresh: bool = False,
-                extra_env: dict[str, str] | None = None):
+                extra_env: dict[str, str] | None = None, celery_workers: int = 0):
     """The stack of `./dev stack`, up: the local cluster, generated months served like the release (unless
-    `real_source`), the GCS and BigQuery emulators (unless `postgres_only`) and Airflow; all stopped on exit."""
+    `real_source`), the GCS and BigQuery emulators (unless `postgres_only`) and Airflow, with `celery_workers`
+    Celery workers and their Redis broker if not 0; all stopped on exit."""
     _, env = stack_environment(metadata_db, fresh)
     env.update(extra_env or {})
-    server = None
+    server = broker = None
     if not real_source:
         months = sorted(months or ["2021-01", "2021-02", "2021-03"])
         server = serve_generated_months(months, list(TAXI_COLORS))
@@ -181,12 +219,16 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
     emulators, stack = [], None
     try:
         emulators = [] if postgres_only else start_gcp_emulators(env)
-        stack = AirflowStack(env, port, parallelism).start()
+        if celery_workers:
+            broker = RedisServer(LOCAL / "redis").start()
+            env.update(broker.environment())
+            print(f"==> Redis at {broker.url}, the broker of {celery_workers} Celery workers")
+        stack = AirflowStack(env, port, parallelism, celery_workers).start()
         yield stack
     finally:
         if stack:
             stack.stop()
-        for running in emulators + ([server] if server else []):
+        for running in emulators + [part for part in (broker, server) if part]:
             running.stop()
 
 
@@ -198,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--parallelism", type=int, default=2, help="task slots (default 2, for a 2-core machine)")
+    parser.add_argument("--parallelism", type=int, default=2,
+                        help="task slots (default 2, for a 2-core machine); with Celery, shared by the workers")
+    parser.add_argument("--executor", choices=("local", "celery"), default="local",
+                        help="local: LocalExecutor (default); celery: CeleryExecutor, Redis and --workers workers, "
+                             "each with a hostname and temporary directory of its own, like separate machines")
+    parser.add_argument("--workers", type=int, default=2, help="with --executor celery: how many workers (default 2)")
     parser.add_argument("--real-source", action="store_true", help="download from the real release (needs internet)")
     parser.add_argument("--postgres-only", action="store_true", help="no GCS and BigQuery emulators")
     parser.add_argument("--months", default="2021-01,2021-02,2021-03",
@@ -206,10 +253,13 @@ def main(argv: list[str] | None = None) -> int:
                              "the last (default 2021-01..03)")
     args = parser.parse_args(argv)
 
+    celery_workers = args.workers if args.executor == "celery" else 0
     with local_stack(args.port, args.parallelism, args.months.split(","), args.real_source,
-                     args.postgres_only) as stack:
+                     args.postgres_only, celery_workers=celery_workers) as stack:
         env = stack.env
         print(f"Airflow is up at {stack.url}: user admin, password in {stack.password_file}")
+        if stack.workers:
+            print(f"Celery workers {', '.join(stack.workers)} (logs/worker-N.log; tasks record them as hostname).")
         print(f"Logs in {stack.home / 'logs'}. Backfill from another shell (or from the UI):")
         print("    ./dev airflow backfill create --dag-id yellow_taxi_to_postgres --from-date 2021-01-01 --to-date 2021-03-01")
         catchup = f"{env.get('NYC_TAXI_SCHEDULE_START', '2019-01')}..{env.get('NYC_TAXI_SCHEDULE_END', '2021-07')}"

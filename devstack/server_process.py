@@ -22,7 +22,8 @@ STOP_TIMEOUT_SECONDS = 10
 
 
 class ServerProcess:
-    """A subclass gives `_launch()` (the command and Popen options) and `_ready_url()` (200 once it serves)."""
+    """A subclass gives `_launch()` (the command and Popen options) and `_ready_url()` (200 once it serves), or
+    `_wait_until_ready()` for a server that does not speak HTTP."""
 
     error: type[Exception] = RuntimeError
     start_timeout_seconds = 30
@@ -49,11 +50,16 @@ class ServerProcess:
             )
         atexit.register(self.stop)
         try:
-            wait_until_answers(self._ready_url(), self._process, self.start_timeout_seconds, self.error)
+            self._wait_until_ready()
         except self.error as error:
             self.stop()
             raise self.error(f"{error}\n--- last lines of {self.log_file} ---\n{self.log_tail()}") from None
         return self
+
+    def _wait_until_ready(self) -> None:
+        """Return once the server serves; raise `self.error` if it exits or the start times out. Servers that do
+        not speak HTTP override this."""
+        wait_until_answers(self._ready_url(), self._process, self.start_timeout_seconds, self.error)
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after a grace period); its data on disk stays."""

@@ -135,7 +135,7 @@ def airflow_db():
 # that starts such a service belongs here.
 SLOW_FIXTURES = {"airflow_db", "airflow_stack", "gcs_emulator", "bigquery_emulator"}
 # Modules that start these services themselves, without the session's fixtures (the emulators' own tests).
-SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator"}
+SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator", "RedisServer"}
 # Browser tests drive the UI of a running Airflow.
 SLOW_DIRS = (REPO / "tests" / "ui",)
 
