@@ -104,27 +104,28 @@ class AirflowStack:
                 raise RuntimeError(f"port {self.port} is taken: is another Airflow running? (--port picks another)")
         self.home.mkdir(parents=True, exist_ok=True)
         self.cli("db", "migrate")
-        logs = self.home / "logs"
-        logs.mkdir(exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        for name in ("api-server", "scheduler", "dag-processor", *self.workers):
+            self._launch(name)
+        self._wait_until_healthy(timeout_seconds)
+        return self
+
+    def _launch(self, name: str) -> None:
         commands = {
             "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
             "scheduler": ["scheduler"],
             "dag-processor": ["dag-processor"],
         }
-        environments = dict.fromkeys(commands, self.env)
-        concurrency = max(self.parallelism // max(self.celery_workers, 1), 1)
-        for name in worker_names(self.celery_workers):
-            commands[name] = worker_command(name, concurrency)
-            environments[name] = worker_environment(self.env, name, self.home / "workers" / name / "tmp")
-        for name, args in commands.items():
-            with open(logs / f"{name}.log", "ab") as log:
-                self._log_starts[name] = log.tell()  # the log is appended to: read this start's lines only
-                self.processes[name] = subprocess.Popen(
-                    stopped_with_parent([sys.executable, "-m", "airflow", *args]), env=environments[name],
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                )
-        self._wait_until_healthy(timeout_seconds)
-        return self
+        env = self.env
+        if name in self.workers:
+            commands[name] = worker_command(name, concurrency=max(self.parallelism // self.celery_workers, 1))
+            env = worker_environment(self.env, name, self.home / "workers" / name / "tmp")
+        with open(self.home / "logs" / f"{name}.log", "ab") as log:
+            self._log_starts[name] = log.tell()  # the log is appended to: read this start's lines only
+            self.processes[name] = subprocess.Popen(
+                stopped_with_parent([sys.executable, "-m", "airflow", *commands[name]]), env=env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
 
     @property
     def workers(self) -> list[str]:
@@ -133,7 +134,16 @@ class AirflowStack:
 
     def kill_worker(self, name: str) -> list[int]:
         """SIGKILL the Celery worker `name` and every process it started, as if its machine were lost."""
-        return kill_process_tree(self.processes[name].pid)
+        killed = kill_process_tree(self.processes[name].pid)
+        self.processes[name].wait()
+        return killed
+
+    def restart_worker(self, name: str, timeout_seconds: float = 60) -> None:
+        """Start the Celery worker `name` again (its machine is back) and wait until it takes tasks."""
+        if self.processes[name].poll() is None:
+            raise RuntimeError(f"{name} is running")
+        self._launch(name)
+        self._wait_until_healthy(timeout_seconds)
 
     def _wait_until_healthy(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds

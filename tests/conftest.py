@@ -123,6 +123,15 @@ def bigquery(gcp, bigquery_emulator, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def redis_server():
+    """A Redis, the Celery workers' broker."""
+    from devstack.redis_server import RedisServer
+
+    with RedisServer(SESSION_DIR / "redis") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def airflow_db():
     """Airflow's metadata database (SQLite), migrated once per session."""
     subprocess.run(
@@ -133,7 +142,7 @@ def airflow_db():
 # Fixtures that start Airflow (its metadata database, the scheduler and api-server) or an emulator, directly or
 # through others (`gcp`, `bigquery`, `bucket` ...: pytest lists a test's fixtures transitively). A new fixture
 # that starts such a service belongs here.
-SLOW_FIXTURES = {"airflow_db", "airflow_stack", "gcs_emulator", "bigquery_emulator"}
+SLOW_FIXTURES = {"airflow_db", "airflow_stack", "gcs_emulator", "bigquery_emulator", "redis_server"}
 # Modules that start these services themselves, without the session's fixtures (the emulators' own tests).
 SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator", "RedisServer"}
 # Browser tests drive the UI of a running Airflow.

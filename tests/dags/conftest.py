@@ -41,13 +41,14 @@ def postgres_conn_uri(postgres_dsn: str) -> str:
 
 @pytest.fixture(scope="session")
 def airflow_stack(postgres_cluster, postgres_dsn, source_server):
-    """Starts Airflow's api-server, scheduler and dag-processor on a metadata database of their own."""
+    """Starts Airflow's api-server, scheduler and dag-processor on a metadata database of their own; with
+    `celery_workers`, the CeleryExecutor and its workers (`extra_env` names the broker)."""
     from devstack.airflow_stack import AirflowStack, airflow_environment
     from devstack.server_process import free_port
     from tests.conftest import SESSION_DIR
 
     @contextlib.contextmanager
-    def start(name: str, extra_env: dict[str, str]):
+    def start(name: str, extra_env: dict[str, str], celery_workers: int = 0):
         postgres_cluster.create_role_and_database("airflow", "airflow", f"airflow_{name}")
         env = airflow_environment(
             SESSION_DIR / f"airflow-{name}",
@@ -59,7 +60,7 @@ def airflow_stack(postgres_cluster, postgres_dsn, source_server):
                 **extra_env,
             },
         )
-        with AirflowStack(env, free_port()) as running:
+        with AirflowStack(env, free_port(), celery_workers=celery_workers) as running:
             running.metadata_dsn = postgres_cluster.dsn("airflow", "airflow", f"airflow_{name}")
             yield running
 

@@ -1,0 +1,78 @@
+"""One stack for the session's Celery tests: the CeleryExecutor, a Redis broker and two workers, each with its own
+hostname and temporary directory, as on two machines.
+
+Losing a worker is found by Airflow's task-instance heartbeat: a task whose worker has not heartbeated for
+`[scheduler] task_instance_heartbeat_timeout` seconds (default 300) is failed by the scheduler, which looks every
+`[scheduler] task_instance_heartbeat_timeout_detection_interval` seconds (default 10); it is then retried after
+its `retry_delay`. This stack lowers all three so a lost worker is recovered in seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import psycopg
+import pytest
+
+from tests.dags.conftest import airflow_stack, publish  # noqa: F401  (fixtures shared with tests/dags)
+
+SCHEMA = "celery_test"
+HEARTBEAT_TIMEOUT_SECONDS = 15  # 3 heartbeats: a worker heartbeats each task every [workers] min_heartbeat_interval, 5 s
+DETECTION_INTERVAL_SECONDS = 2
+RETRY_DELAY_SECONDS = 2
+
+# A cluster policy (Airflow's way to override what DAG files set, per installation): the DAGs' retry delay of
+# 30 s and more becomes RETRY_DELAY_SECONDS in this stack only. The dag-processor applies it when it parses.
+TEST_RETRY_DELAY_POLICY = textwrap.dedent(f"""
+    import datetime as dt
+
+
+    def task_policy(task):
+        task.retry_delay = dt.timedelta(seconds={RETRY_DELAY_SECONDS})
+""")
+
+
+@pytest.fixture(scope="session")
+def celery_stack(airflow_stack, redis_server):  # noqa: F811
+    from tests.conftest import SESSION_DIR
+
+    config = SESSION_DIR / "airflow-celery" / "config"  # on sys.path of every Airflow process of that home
+    config.mkdir(parents=True)
+    (config / "airflow_local_settings.py").write_text(TEST_RETRY_DELAY_POLICY)
+    env = {
+        **redis_server.environment(),
+        "AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": SCHEMA,
+        # Only the tests' runs: no catchup filling the two slots.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(DETECTION_INTERVAL_SECONDS),
+    }
+    with airflow_stack("celery", env, celery_workers=2) as running:
+        yield running
+
+
+def task_instances(stack, dag_id: str) -> list[dict]:
+    """The DAG's task instances of its latest backfill, with where and when each ran, from the metadata database."""
+    with psycopg.connect(stack.metadata_dsn) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        return conn.execute(
+            "SELECT ti.run_id, ti.task_id, ti.state, ti.try_number, ti.hostname, ti.start_date, ti.end_date"
+            " FROM task_instance ti JOIN dag_run ON dag_run.run_id = ti.run_id AND dag_run.dag_id = ti.dag_id"
+            " JOIN backfill_dag_run ON backfill_dag_run.dag_run_id = dag_run.id"
+            " WHERE ti.dag_id = %s AND backfill_dag_run.backfill_id ="
+            "  (SELECT max(id) FROM backfill WHERE dag_id = %s)",
+            (dag_id, dag_id),
+        ).fetchall()
+
+
+def loaded_months(postgres_dsn: str, color: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per month in `<color>_tripdata`, and audit rows per month."""
+    with psycopg.connect(postgres_dsn) as conn:
+        months = dict(conn.execute(
+            f"SELECT to_char(source_month, 'YYYY-MM'), count(*) FROM {SCHEMA}.{color}_tripdata GROUP BY 1"
+        ).fetchall())
+        audits = dict(conn.execute(
+            f"SELECT to_char(source_month, 'YYYY-MM'), count(*) FROM {SCHEMA}.load_audit WHERE color = %s GROUP BY 1",
+            (color,),
+        ).fetchall())
+    return months, audits

@@ -1,0 +1,100 @@
+"""A worker lost while it copies a month into Postgres: Airflow fails the task by its missing heartbeat and retries
+it on the other worker; the month ends exact, and the run's staged files are removed.
+
+The worker is killed whole (SIGKILL to it and every process below it) in the middle of the COPY, as when its
+machine is lost: nothing of it runs a handler, tells the scheduler or closes its connections.
+"""
+
+import datetime as dt
+import time
+
+import psycopg
+
+from tests.celery.conftest import (
+    DETECTION_INTERVAL_SECONDS,
+    HEARTBEAT_TIMEOUT_SECONDS,
+    RETRY_DELAY_SECONDS,
+    loaded_months,
+    task_instances,
+)
+from tests.dags.conftest import latest_backfill, unpause, wait_for
+
+DAG_ID = "yellow_taxi_to_postgres"
+MONTH = "2020-04"
+# Big enough that the COPY takes seconds on 2 cores (about 190,000 rows/s: README, Performance).
+ROWS = 600_000
+
+
+def copying(postgres_dsn: str) -> bool:
+    with psycopg.connect(postgres_dsn) as conn:
+        return bool(conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY %'"
+        ).fetchone()[0])
+
+
+def the_load_while_it_copies(stack, postgres_dsn: str, timeout_seconds: float = 120) -> dict:
+    """The running load_month_to_postgres task instance, once its COPY is under way."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        loads = [ti for ti in task_instances(stack, DAG_ID)
+                 if ti["task_id"] == "load_month_to_postgres" and ti["state"] == "running" and ti["hostname"]]
+        if loads and copying(postgres_dsn):
+            return loads[0]
+        time.sleep(0.2)
+    raise TimeoutError(f"load_month_to_postgres did not start copying within {timeout_seconds} s")
+
+
+def heartbeat_timeouts(stack, run_id: str) -> list[dt.datetime]:
+    """When the scheduler logged that the run's load lost its heartbeat."""
+    with psycopg.connect(stack.metadata_dsn) as conn:
+        return [when for (when,) in conn.execute(
+            "SELECT dttm FROM log WHERE event = 'heartbeat timeout' AND dag_id = %s AND run_id = %s"
+            " AND task_id = 'load_month_to_postgres'", (DAG_ID, run_id),
+        )]
+
+
+def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_worker(
+        celery_stack, publish, postgres_dsn, capsys):
+    from tests.conftest import SESSION_DIR
+
+    expected = publish("yellow", int(MONTH[:4]), int(MONTH[5:]), rows=ROWS)
+    unpause(celery_stack, DAG_ID)
+    celery_stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{MONTH}-01",
+                     "--to-date", f"{MONTH}-01")
+
+    load = the_load_while_it_copies(celery_stack, postgres_dsn)
+    lost, (survivor,) = load["hostname"], set(celery_stack.workers) - {load["hostname"]}
+    killed_at = dt.datetime.now(dt.timezone.utc)
+    try:
+        celery_stack.kill_worker(lost)
+
+        wait_for(lambda: latest_backfill(celery_stack, DAG_ID)[0], 180, "the backfill to complete")
+        _, runs = latest_backfill(celery_stack, DAG_ID)
+        assert list(runs.values()) == ["success"], runs
+
+        ran = {ti["task_id"]: ti for ti in task_instances(celery_stack, DAG_ID)}
+        retried = ran["load_month_to_postgres"]
+        assert (retried["state"], retried["try_number"], retried["hostname"]) == ("success", 2, survivor)
+        (detected_at,) = heartbeat_timeouts(celery_stack, load["run_id"])
+
+        months, audits = loaded_months(postgres_dsn, "yellow")
+        assert months[MONTH] == expected  # nothing doubled, nothing lost
+        assert audits[MONTH] == 1
+        # The teardown ran after the retry and removed what both workers staged for the run.
+        assert ran["remove_staging_files"]["state"] == "success"
+        assert not any((SESSION_DIR / "staging-celery" / DAG_ID / MONTH).glob("*/*"))
+
+        with capsys.disabled():
+            print(f"\n  worker {lost} killed mid-COPY: heartbeat timeout logged after "
+                  f"{(detected_at - killed_at).total_seconds():.0f} s, retry started on {survivor} after "
+                  f"{(retried['start_date'] - killed_at).total_seconds():.0f} s, month loaded again after "
+                  f"{(retried['end_date'] - killed_at).total_seconds():.0f} s "
+                  f"([scheduler] task_instance_heartbeat_timeout={HEARTBEAT_TIMEOUT_SECONDS}, "
+                  f"task_instance_heartbeat_timeout_detection_interval={DETECTION_INTERVAL_SECONDS}, "
+                  f"retry_delay={RETRY_DELAY_SECONDS} s)")
+        # Bounded by the settings: the timeout, one detection interval, the retry delay, with slack for the
+        # dag-processor's failure callback and a busy 2-core machine.
+        assert (retried["start_date"] - killed_at).total_seconds() < (
+            HEARTBEAT_TIMEOUT_SECONDS + DETECTION_INTERVAL_SECONDS + 2 * RETRY_DELAY_SECONDS + 30)
+    finally:
+        celery_stack.restart_worker(lost)  # its machine is back, for any test after this one
