@@ -25,6 +25,7 @@ import requests
 from devstack.celery_workers import kill_process_tree, worker_command, worker_environment, worker_names
 from devstack.local_env import (
     LOCAL,
+    LOCAL_BUCKET,
     REPO,
     local_environment,
     local_postgres_cluster,
@@ -37,6 +38,8 @@ from devstack.server_process import stopped_with_parent
 from nyc_taxi.months import TAXI_COLORS
 
 STACK_HOME = LOCAL / "airflow-stack"
+# Celery workers share no disk, as on separate machines: a run's tasks stage in the GCS emulator's lake bucket.
+CELERY_STAGING_URL = f"gs://{LOCAL_BUCKET}/_staging"
 
 
 def airflow_environment(home: Path, metadata_db: str, staging: Path | str, extra: Mapping[str, str] | None = None,
@@ -216,6 +219,9 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
     """The stack of `./dev stack`, up: the local cluster, generated months served like the release (unless
     `real_source`), the GCS and BigQuery emulators (unless `postgres_only`) and Airflow, with `celery_workers`
     Celery workers and their Redis broker if not 0; all stopped on exit."""
+    if celery_workers and postgres_only:
+        raise ValueError("Celery workers stand for separate machines, which share no disk: they stage on the GCS "
+                         "emulator, which --postgres-only leaves out")
     _, env = stack_environment(metadata_db, fresh)
     env.update(extra_env or {})
     server = broker = None
@@ -232,7 +238,9 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
         if celery_workers:
             broker = RedisServer(LOCAL / "redis").start()
             env.update(broker.environment())
-            print(f"==> Redis at {broker.url}, the broker of {celery_workers} Celery workers")
+            env["AIRFLOW_VAR_NYC_TAXI_STAGING_URL"] = CELERY_STAGING_URL
+            print(f"==> Redis at {broker.url}, the broker of {celery_workers} Celery workers; staging on "
+                  f"{CELERY_STAGING_URL}")
         stack = AirflowStack(env, port, parallelism, celery_workers).start()
         yield stack
     finally:
@@ -262,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with the local source: the months to generate and serve, and catch up from the first to "
                              "the last (default 2021-01..03)")
     args = parser.parse_args(argv)
+    if args.executor == "celery" and args.postgres_only:
+        parser.error("--executor celery stages on the GCS emulator, which --postgres-only leaves out")
 
     celery_workers = args.workers if args.executor == "celery" else 0
     with local_stack(args.port, args.parallelism, args.months.split(","), args.real_source,

@@ -17,6 +17,8 @@ import pytest
 from tests.dags.conftest import airflow_stack, publish  # noqa: F401  (fixtures shared with tests/dags)
 
 SCHEMA = "celery_test"
+STAGING_BUCKET = "celery-staging"
+STAGING_PREFIX = "_staging"
 HEARTBEAT_TIMEOUT_SECONDS = 15  # 3 heartbeats: a worker heartbeats each task every [workers] min_heartbeat_interval, 5 s
 DETECTION_INTERVAL_SECONDS = 2
 RETRY_DELAY_SECONDS = 2
@@ -33,22 +35,35 @@ TEST_RETRY_DELAY_POLICY = textwrap.dedent(f"""
 
 
 @pytest.fixture(scope="session")
-def celery_stack(airflow_stack, redis_server):  # noqa: F811
+def celery_stack(airflow_stack, redis_server, gcs_emulator):  # noqa: F811
+    """The stack; its workers share no disk, as on two machines, so a run's tasks stage in the GCS emulator."""
     from tests.conftest import SESSION_DIR
 
     config = SESSION_DIR / "airflow-celery" / "config"  # on sys.path of every Airflow process of that home
     config.mkdir(parents=True)
     (config / "airflow_local_settings.py").write_text(TEST_RETRY_DELAY_POLICY)
+    gcs_emulator.create_bucket(STAGING_BUCKET)
     env = {
         **redis_server.environment(),
+        **gcs_emulator.environment(),
         "AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": SCHEMA,
         # Only the tests' runs: no catchup filling the two slots.
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(DETECTION_INTERVAL_SECONDS),
     }
-    with airflow_stack("celery", env, celery_workers=2) as running:
+    with airflow_stack("celery", env, celery_workers=2, staging=f"gs://{STAGING_BUCKET}/{STAGING_PREFIX}") as running:
         yield running
+
+
+def staged_objects(gcs_emulator, dag_id: str, month: str) -> list[str]:
+    """The names of the objects staged for the DAG's runs of `month`."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project=gcs_emulator.project, credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": gcs_emulator.endpoint})
+    return [blob.name for blob in client.list_blobs(STAGING_BUCKET, prefix=f"{STAGING_PREFIX}/{dag_id}/{month}/")]
 
 
 def task_instances(stack, dag_id: str) -> list[dict]:

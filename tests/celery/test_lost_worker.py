@@ -15,6 +15,7 @@ from tests.celery.conftest import (
     HEARTBEAT_TIMEOUT_SECONDS,
     RETRY_DELAY_SECONDS,
     loaded_months,
+    staged_objects,
     task_instances,
 )
 from tests.dags.conftest import latest_backfill, unpause, wait_for
@@ -54,9 +55,7 @@ def heartbeat_timeouts(stack, run_id: str) -> list[dt.datetime]:
 
 
 def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_worker(
-        celery_stack, publish, postgres_dsn, capsys):
-    from tests.conftest import SESSION_DIR
-
+        celery_stack, publish, postgres_dsn, gcs_emulator, capsys):
     expected = publish("yellow", int(MONTH[:4]), int(MONTH[5:]), rows=ROWS)
     unpause(celery_stack, DAG_ID)
     celery_stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{MONTH}-01",
@@ -67,6 +66,8 @@ def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_
     killed_at = dt.datetime.now(dt.timezone.utc)
     try:
         celery_stack.kill_worker(lost)
+        staged_when_lost = staged_objects(gcs_emulator, DAG_ID, MONTH)
+        assert staged_when_lost, "the download and clean stage the month in the bucket"
 
         wait_for(lambda: latest_backfill(celery_stack, DAG_ID)[0], 180, "the backfill to complete")
         _, runs = latest_backfill(celery_stack, DAG_ID)
@@ -80,9 +81,9 @@ def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_
         months, audits = loaded_months(postgres_dsn, "yellow")
         assert months[MONTH] == expected  # nothing doubled, nothing lost
         assert audits[MONTH] == 1
-        # The teardown ran after the retry and removed what both workers staged for the run.
+        # The teardown ran after the retry and removed what the workers staged for the run, the lost one included.
         assert ran["remove_staging_files"]["state"] == "success"
-        assert not any((SESSION_DIR / "staging-celery" / DAG_ID / MONTH).glob("*/*"))
+        assert staged_objects(gcs_emulator, DAG_ID, MONTH) == []
 
         with capsys.disabled():
             print(f"\n  worker {lost} killed mid-COPY: heartbeat timeout logged after "

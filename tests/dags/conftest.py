@@ -42,18 +42,19 @@ def postgres_conn_uri(postgres_dsn: str) -> str:
 @pytest.fixture(scope="session")
 def airflow_stack(postgres_cluster, postgres_dsn, source_server):
     """Starts Airflow's api-server, scheduler and dag-processor on a metadata database of their own; with
-    `celery_workers`, the CeleryExecutor and its workers (`extra_env` names the broker)."""
+    `celery_workers`, the CeleryExecutor and its workers (`extra_env` names the broker); staging in a directory of
+    its own unless `staging` names a URL."""
     from devstack.airflow_stack import AirflowStack, airflow_environment
     from devstack.server_process import free_port
     from tests.conftest import SESSION_DIR
 
     @contextlib.contextmanager
-    def start(name: str, extra_env: dict[str, str], celery_workers: int = 0):
+    def start(name: str, extra_env: dict[str, str], celery_workers: int = 0, staging: str | None = None):
         postgres_cluster.create_role_and_database("airflow", "airflow", f"airflow_{name}")
         env = airflow_environment(
             SESSION_DIR / f"airflow-{name}",
             f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{postgres_cluster.port}/airflow_{name}",
-            SESSION_DIR / f"staging-{name}",
+            staging or SESSION_DIR / f"staging-{name}",
             {
                 "AIRFLOW_CONN_NY_TAXI_POSTGRES": postgres_conn_uri(postgres_dsn),
                 "AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL": source_server.base_url,
