@@ -1,8 +1,8 @@
 """deploy/helm/values.yaml runs the project's image on the KubernetesExecutor, with every secret from Kubernetes.
 
 Which keys the official chart defines is not checked here: its values.schema.json is not in any package registry
-this machine reaches. These tests hold the values to the project: the image, the identities Terraform binds, the
-staging mount, and no secret in the file.
+this machine reaches. These tests hold the values to the project: the image, the identities Terraform binds, staging
+through the bucket, and no secret in the file.
 """
 
 from __future__ import annotations
@@ -58,16 +58,19 @@ def test_connections_and_variables_come_from_kubernetes_secrets():
     assert not [variable for variable in values()["env"] if variable["name"].startswith("AIRFLOW_CONN_")]
 
 
-def test_staging_is_the_lake_buckets_staging_folder_mounted_on_every_task_pod():
+def test_task_pods_stage_in_the_lake_bucket_through_the_variable_terraforms_secret_sets():
+    from tests.deploy.terraform_files import locals_
+
+    # One owner: Terraform's airflow_env, the secret nyc-taxi-airflow-env every container and task pod reads.
+    staging_url = text(locals_()["airflow_variables"]["nyc_taxi_staging_url"])
+    assert re.fullmatch(r"gs://\$\{google_storage_bucket\.lake\.name\}/_staging", staging_url)
+    assert yaml.safe_load(values()["extraEnvFrom"])[0]["secretRef"]["name"] == "nyc-taxi-airflow-env"
+    assert "optional" not in yaml.safe_load(values()["extraEnvFrom"])[0]
+    assert not [variable for variable in values()["env"] if variable["name"].startswith("AIRFLOW_VAR_NYC_TAXI_STAGING")]
+    # No shared disk, so no volume: the pods reach the bucket with their Workload Identity.
     workers = values()["workers"]
-    staging_dir = {variable["name"]: variable["value"] for variable in values()["env"]}["AIRFLOW_VAR_NYC_TAXI_STAGING_DIR"]
-    (mount,) = [mount for mount in workers["extraVolumeMounts"] if mount["mountPath"] == staging_dir]
-    (volume,) = [volume for volume in workers["extraVolumes"] if volume["name"] == mount["name"]]
-    assert volume["csi"]["driver"] == "gcsfuse.csi.storage.gke.io"
-    assert volume["csi"]["volumeAttributes"]["bucketName"] == "PROJECT-nyc-taxi-lake"  # terraform's default name
-    # The folder the bucket's lifecycle rule empties.
-    assert "only-dir=_staging" in volume["csi"]["volumeAttributes"]["mountOptions"]
-    assert workers["podAnnotations"]["gke-gcsfuse/volumes"] == "true"
+    assert not workers.get("extraVolumes") and not workers.get("extraVolumeMounts")
+    assert "gke-gcsfuse/volumes" not in workers.get("podAnnotations", {})
 
 
 def test_pods_act_as_the_accounts_terraform_binds_through_workload_identity():
