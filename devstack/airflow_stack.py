@@ -141,12 +141,15 @@ class AirflowStack:
         self.processes[name].wait()
         return killed
 
-    def restart_worker(self, name: str, timeout_seconds: float = 60) -> None:
-        """Start the Celery worker `name` again (its machine is back) and wait until it takes tasks."""
-        if self.processes[name].poll() is None:
-            raise RuntimeError(f"{name} is running")
-        self._launch(name)
-        self._wait_until_healthy(timeout_seconds)
+    def restart_lost_workers(self, timeout_seconds: float = 60) -> list[str]:
+        """Start again the Celery workers that were killed (their machines are back), wait until they take tasks;
+        returns their names."""
+        lost = [name for name in self.workers if self.processes[name].poll() is not None]
+        for name in lost:
+            self._launch(name)
+        if lost:
+            self._wait_until_healthy(timeout_seconds)
+        return lost
 
     def _wait_until_healthy(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds

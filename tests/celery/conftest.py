@@ -10,10 +10,12 @@ its `retry_delay`. This stack lowers all three so a lost worker is recovered in 
 from __future__ import annotations
 
 import textwrap
+import time
 
 import psycopg
 import pytest
 
+from devstack.airflow_ui import AirflowApi
 from tests.dags.conftest import airflow_stack, publish  # noqa: F401  (fixtures shared with tests/dags)
 
 SCHEMA = "celery_test"
@@ -35,7 +37,7 @@ TEST_RETRY_DELAY_POLICY = textwrap.dedent(f"""
 
 
 @pytest.fixture(scope="session")
-def celery_stack(airflow_stack, redis_server, gcs_emulator):  # noqa: F811
+def celery_stack_of_session(airflow_stack, redis_server, gcs_emulator):  # noqa: F811
     """The stack; its workers share no disk, as on two machines, so a run's tasks stage in the GCS emulator."""
     from tests.conftest import SESSION_DIR
 
@@ -47,13 +49,37 @@ def celery_stack(airflow_stack, redis_server, gcs_emulator):  # noqa: F811
         **redis_server.environment(),
         **gcs_emulator.environment(),
         "AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA": SCHEMA,
-        # Only the tests' runs: no catchup filling the two slots.
+        # Only the tests' runs: no catchup filling the two slots, so the DAGs need not wait paused.
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(DETECTION_INTERVAL_SECONDS),
     }
     with airflow_stack("celery", env, celery_workers=2, staging=f"gs://{STAGING_BUCKET}/{STAGING_PREFIX}") as running:
         yield running
+
+
+@pytest.fixture
+def celery_stack(celery_stack_of_session):
+    """The session's stack with both workers up: a test may have killed one."""
+    celery_stack_of_session.restart_lost_workers()
+    return celery_stack_of_session
+
+
+@pytest.fixture(scope="session")
+def api(celery_stack_of_session) -> AirflowApi:
+    return AirflowApi(celery_stack_of_session)
+
+
+def backfill(api: AirflowApi, dag_id: str, first_month: str, last_month: str, timeout_seconds: float = 120) -> None:
+    """A backfill of the months (YYYY-MM) through the REST API (the CLI takes seconds to start), once the
+    dag-processor has parsed the DAG."""
+    deadline = time.monotonic() + timeout_seconds
+    while not api.session.get(f"{api.url}/api/v2/dags/{dag_id}", timeout=30).ok:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{dag_id} was not parsed within {timeout_seconds} s")
+        time.sleep(1)
+    api.backfill(dag_id, first_month, last_month)
 
 
 def staged_objects(gcs_emulator, dag_id: str, month: str) -> list[str]:

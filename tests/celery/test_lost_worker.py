@@ -14,11 +14,12 @@ from tests.celery.conftest import (
     DETECTION_INTERVAL_SECONDS,
     HEARTBEAT_TIMEOUT_SECONDS,
     RETRY_DELAY_SECONDS,
+    backfill,
     loaded_months,
     staged_objects,
     task_instances,
 )
-from tests.dags.conftest import latest_backfill, unpause, wait_for
+from tests.dags.conftest import latest_backfill
 
 DAG_ID = "yellow_taxi_to_postgres"
 MONTH = "2020-04"
@@ -55,47 +56,41 @@ def heartbeat_timeouts(stack, run_id: str) -> list[dt.datetime]:
 
 
 def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_worker(
-        celery_stack, publish, postgres_dsn, gcs_emulator, capsys):
+        celery_stack, api, publish, postgres_dsn, gcs_emulator, capsys):
     expected = publish("yellow", int(MONTH[:4]), int(MONTH[5:]), rows=ROWS)
-    unpause(celery_stack, DAG_ID)
-    celery_stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{MONTH}-01",
-                     "--to-date", f"{MONTH}-01")
+    backfill(api, DAG_ID, MONTH, MONTH)
 
     load = the_load_while_it_copies(celery_stack, postgres_dsn)
     lost, (survivor,) = load["hostname"], set(celery_stack.workers) - {load["hostname"]}
     killed_at = dt.datetime.now(dt.timezone.utc)
-    try:
-        celery_stack.kill_worker(lost)
-        staged_when_lost = staged_objects(gcs_emulator, DAG_ID, MONTH)
-        assert staged_when_lost, "the download and clean stage the month in the bucket"
+    celery_stack.kill_worker(lost)
+    assert staged_objects(gcs_emulator, DAG_ID, MONTH), "the download and clean stage the month in the bucket"
 
-        wait_for(lambda: latest_backfill(celery_stack, DAG_ID)[0], 180, "the backfill to complete")
-        _, runs = latest_backfill(celery_stack, DAG_ID)
-        assert list(runs.values()) == ["success"], runs
+    api.wait_for_backfill(DAG_ID, timeout_seconds=180)
+    _, runs = latest_backfill(celery_stack, DAG_ID)
+    assert list(runs.values()) == ["success"], runs
 
-        ran = {ti["task_id"]: ti for ti in task_instances(celery_stack, DAG_ID)}
-        retried = ran["load_month_to_postgres"]
-        assert (retried["state"], retried["try_number"], retried["hostname"]) == ("success", 2, survivor)
-        (detected_at,) = heartbeat_timeouts(celery_stack, load["run_id"])
+    ran = {ti["task_id"]: ti for ti in task_instances(celery_stack, DAG_ID)}
+    retried = ran["load_month_to_postgres"]
+    assert (retried["state"], retried["try_number"], retried["hostname"]) == ("success", 2, survivor)
+    (detected_at,) = heartbeat_timeouts(celery_stack, load["run_id"])
 
-        months, audits = loaded_months(postgres_dsn, "yellow")
-        assert months[MONTH] == expected  # nothing doubled, nothing lost
-        assert audits[MONTH] == 1
-        # The teardown ran after the retry and removed what the workers staged for the run, the lost one included.
-        assert ran["remove_staging_files"]["state"] == "success"
-        assert staged_objects(gcs_emulator, DAG_ID, MONTH) == []
+    months, audits = loaded_months(postgres_dsn, "yellow")
+    assert months[MONTH] == expected  # nothing doubled, nothing lost
+    assert audits[MONTH] == 1
+    # The teardown ran after the retry and removed what the workers staged for the run, the lost one included.
+    assert ran["remove_staging_files"]["state"] == "success"
+    assert staged_objects(gcs_emulator, DAG_ID, MONTH) == []
 
-        with capsys.disabled():
-            print(f"\n  worker {lost} killed mid-COPY: heartbeat timeout logged after "
-                  f"{(detected_at - killed_at).total_seconds():.0f} s, retry started on {survivor} after "
-                  f"{(retried['start_date'] - killed_at).total_seconds():.0f} s, month loaded again after "
-                  f"{(retried['end_date'] - killed_at).total_seconds():.0f} s "
-                  f"([scheduler] task_instance_heartbeat_timeout={HEARTBEAT_TIMEOUT_SECONDS}, "
-                  f"task_instance_heartbeat_timeout_detection_interval={DETECTION_INTERVAL_SECONDS}, "
-                  f"retry_delay={RETRY_DELAY_SECONDS} s)")
-        # Bounded by the settings: the timeout, one detection interval, the retry delay, with slack for the
-        # dag-processor's failure callback and a busy 2-core machine.
-        assert (retried["start_date"] - killed_at).total_seconds() < (
-            HEARTBEAT_TIMEOUT_SECONDS + DETECTION_INTERVAL_SECONDS + 2 * RETRY_DELAY_SECONDS + 30)
-    finally:
-        celery_stack.restart_worker(lost)  # its machine is back, for any test after this one
+    with capsys.disabled():
+        print(f"\n  worker {lost} killed mid-COPY: heartbeat timeout logged after "
+              f"{(detected_at - killed_at).total_seconds():.0f} s, retry started on {survivor} after "
+              f"{(retried['start_date'] - killed_at).total_seconds():.0f} s, month loaded again after "
+              f"{(retried['end_date'] - killed_at).total_seconds():.0f} s "
+              f"([scheduler] task_instance_heartbeat_timeout={HEARTBEAT_TIMEOUT_SECONDS}, "
+              f"task_instance_heartbeat_timeout_detection_interval={DETECTION_INTERVAL_SECONDS}, "
+              f"retry_delay={RETRY_DELAY_SECONDS} s)")
+    # Bounded by the settings: the timeout, one detection interval, the retry delay, with slack for the
+    # dag-processor's failure callback and a busy 2-core machine.
+    assert (retried["start_date"] - killed_at).total_seconds() < (
+        HEARTBEAT_TIMEOUT_SECONDS + DETECTION_INTERVAL_SECONDS + 2 * RETRY_DELAY_SECONDS + 30)
