@@ -1,7 +1,9 @@
-"""Airflow run locally: the environment for one Airflow home, and its api-server, scheduler and dag-processor.
+"""Airflow run locally: the environment for one Airflow home, and its api-server, scheduler and dag-processor, with
+the LocalExecutor or Celery workers.
 
 `./dev stack` starts the whole stack on the local PostgreSQL cluster (which also holds Airflow's metadata
 database) so that catchup, `airflow backfill create` and the UI work as in production; Ctrl-C stops it all.
+`--executor celery --workers 2` adds a Redis broker and two workers that pass for separate machines.
 """
 
 from __future__ import annotations
