@@ -1,12 +1,16 @@
 """The Airflow UI as a user meets it: the local stack with the emulators, and headless Chromium logged in."""
 
 import pytest
+from playwright.sync_api import expect
 
 from devstack.airflow_ui import AirflowApi, chromium, logged_in_page
 from tests.dags.conftest import airflow_stack, publish  # noqa: F401 - the fixtures, shared with the DAG tests
 
 SCHEMA = "ui_test"
 BUCKET = "ui-lake"
+# The UI renders a page within Playwright's default 5 s, but not always while the suite's other servers keep both
+# cores busy: a slow page is not what these tests look for.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="package")
