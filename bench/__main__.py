@@ -2,6 +2,7 @@
 and print wall time, rows, rows/s and peak RSS beside the floor; also written to bench/results.md.
 
 With --fhv, ours also loads FHV 2019-01 at its real size (23.1 million trips): the memory bound on the largest month.
+With --backfill N, `airflow backfill create` over N months on the local stack, beside the same months' plain loads.
 
 Generates the months into .local/bench/source unless there, starts a PostgreSQL cluster in .local/bench/postgres
 (stopped at the end) and a source server laid out like the release.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sqlite3
 import subprocess
@@ -23,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from bench import REPO
+from bench.backfill import SLOTS, BackfillResult, backfill_months, markdown_section, run_backfill
 from bench.measure import run_measured
 from bench.report import Result, machine, markdown_report, median_results, steps_text, text_table
 from bench.ways import GCS_BUCKET
@@ -94,11 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fhv", action="store_true",
                         help=f"also ours on FHV {FHV_MONTH} at its real size ({FHV_ROWS:,} trips; generating it "
                              "takes minutes and 0.4 GB)")
+    parser.add_argument("--backfill", type=int, default=0, metavar="N",
+                        help="also `airflow backfill create` over N months (1,369,765 trips each) on the local stack, "
+                             "LocalExecutor with 2 slots, beside the same months loaded by ours (--only '' for it alone)")
     parser.add_argument("--profile", action="store_true", help="instead: where our way's time goes (cProfile)")
     args = parser.parse_args(argv)
     command = "./dev bench " + " ".join(argv if argv is not None else sys.argv[1:])
 
     months = [("yellow", month, rows) for month, rows in MONTH_ROWS.items()]
+    months += [("yellow", month, MONTH_ROWS[MONTH]) for month in backfill_months(args.backfill)
+               if month not in MONTH_ROWS]
     for color, month, rows in months + ([("fhv", FHV_MONTH, FHV_ROWS)] if args.fhv else []):
         path = release_path(SOURCE_ROOT, color, *map(int, month.split("-")))
         if not path.exists():
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             print("==> airflow db migrate (not timed)")
             subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rounds, dag_import_notes = [], []
+        rounds, dag_import_notes, sections = [], [], []
         for number in range(1, args.rounds + 1):
             print(f"\n==> round {number} of {args.rounds}")
             results = [measure(way, cluster, dsn, server.base_url, env) for way in ways]
@@ -138,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + text_table(results))
         if len(rounds) > 1:
             print(f"\nMedian of {len(rounds)} runs:\n" + text_table(median_results(rounds)))
+        if args.backfill:
+            sections.append(backfill(cluster, dsn, server.base_url, env, backfill_months(args.backfill)))
+            print("\n" + sections[-1])
     finally:
         gcs.stop()
         server.stop()
@@ -157,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "infers types and filters nothing, so it writes more rows.",
         *dag_import_notes,
     ]
-    RESULTS_FILE.write_text(markdown_report(command.strip(), facts, rounds, notes))
+    RESULTS_FILE.write_text(markdown_report(command.strip(), facts, rounds, notes, sections))
     print(f"\nwritten to {RESULTS_FILE.relative_to(REPO)}")
     return 0
 
@@ -189,6 +200,25 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
     print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
     return Result(way.label, way.month, measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
                   floor=way.way == FLOOR)
+
+
+def backfill(cluster: PostgresCluster, dsn: str, base_url: str, env: dict, months: list[str]) -> str:
+    """The months through `airflow backfill create` on the stack, and each through ours alone; the report's section."""
+    pure = []
+    for month in months:
+        result = measure(Way("ours, Postgres", "ours", month, OUR_TABLE), cluster, dsn, base_url, env)
+        if result.wall_seconds is None:
+            raise RuntimeError(f"ours failed on {month}: {result.note}")
+        pure.append(result.wall_seconds)
+    reset_tables(cluster)
+    load_average = " ".join(f"{load:.2f}" for load in os.getloadavg())
+    print(f"--> backfill of {len(months)} months on the local stack (load average {load_average})", flush=True)
+    wall, tasks = run_backfill(cluster, env, BENCH_DIR / "airflow-stack", BENCH_DIR / "work" / "stack-staging",
+                               months)
+    result = BackfillResult(months, wall, sum(pure), SLOTS, count_rows(dsn, OUR_TABLE), tasks)
+    print(f"    {wall:.1f} s; pure {sum(pure):.1f} s ({', '.join(f'{s:.1f}' for s in pure)}); "
+          f"Airflow's share {result.airflow_share:.0%}")
+    return markdown_section(result, load_average)
 
 
 def profile(cluster: PostgresCluster, dsn: str, base_url: str, env: dict) -> int:

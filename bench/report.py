@@ -116,7 +116,8 @@ def median_results(rounds: list[list[Result]]) -> list[Result]:
     return medians
 
 
-def markdown_report(command: str, facts: dict[str, str], rounds: list[list[Result]], notes: list[str]) -> str:
+def markdown_report(command: str, facts: dict[str, str], rounds: list[list[Result]], notes: list[str],
+                    sections: list[str] = ()) -> str:
     parts = [
         "# Loading a month into Postgres: our way beside the reference ways",
         "",
@@ -133,6 +134,8 @@ def markdown_report(command: str, facts: dict[str, str], rounds: list[list[Resul
     for number, results in enumerate(rounds, 1):
         parts += ["", f"## Run {number} of {len(rounds)}" if len(rounds) > 1 else "## Results", "",
                   markdown_table(results)]
+    for section in sections:
+        parts += ["", section]
     if notes:
         parts += ["", "## Notes", "", *(f"- {note}" for note in notes)]
     return "\n".join(parts) + "\n"
