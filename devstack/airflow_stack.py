@@ -86,6 +86,9 @@ class AirflowStack:
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            # A task's supervisor that misses its process's exit sleeps up to this long before reporting it and taking
+            # the next task (default 5 s: a backfill's tasks waited 3-5 s for a free slot); 1 s costs a heartbeat a second.
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         }
         self.processes: dict[str, subprocess.Popen] = {}
@@ -162,6 +165,9 @@ class AirflowStack:
                     raise RuntimeError(f"airflow {name} exited with {process.returncode}; see {self.home}/logs/{name}.log")
             try:
                 if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok and self._workers_ready():
+                    # The execution API builds its versioned routes on its first request (seconds of CPU): here,
+                    # not while the first task's call to it times out and retries.
+                    requests.get(f"{self.url}/execution/health", timeout=max(deadline - time.monotonic(), 1))
                     return
             except requests.RequestException:
                 pass
