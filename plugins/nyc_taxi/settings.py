@@ -37,9 +37,15 @@ def variable_name(setting: str) -> str:
 
 
 def settings_from_airflow() -> Settings:
+    """Every setting: one Variable read each, and each read the execution API answers when the environment does not
+    set it. A task that needs one or two settings reads them with `setting_from_airflow`."""
+    return Settings(**{setting.name: setting_from_airflow(setting.name) for setting in fields(Settings)})
+
+
+def setting_from_airflow(name: str):
+    """One setting: its Variable, or the field's default (one request to the execution API at most)."""
     from airflow.sdk import Variable
 
-    defaults = Settings()
-    values = {setting.name: Variable.get(variable_name(setting.name), default=getattr(defaults, setting.name))
-              for setting in fields(Settings)}
-    return Settings(**values)
+    if name not in {setting.name for setting in fields(Settings)}:
+        raise KeyError(f"{name!r} is not a setting: {[setting.name for setting in fields(Settings)]}")
+    return Variable.get(variable_name(name), default=getattr(Settings(), name))

@@ -12,7 +12,7 @@ import contextlib
 from airflow.sdk import get_current_context, task
 
 from nyc_taxi.connections import bigquery_target, gcs_client, postgres_connection
-from nyc_taxi.settings import settings_from_airflow
+from nyc_taxi.settings import setting_from_airflow, settings_from_airflow
 
 
 def _month_and_staging_path_of_run():
@@ -22,7 +22,7 @@ def _month_and_staging_path_of_run():
 
     context = get_current_context()
     month = month_of_run(context["params"], context.get("logical_date"))
-    return month, month_run_path(settings_from_airflow().staging_url, context["dag"].dag_id, month,
+    return month, month_run_path(setting_from_airflow("staging_url"), context["dag"].dag_id, month,
                                  context["run_id"])
 
 
@@ -60,7 +60,7 @@ def download_month() -> dict:
 
     with _failing_without_retries(NotAMonthOfTheRelease):
         month, staging_path = _month_and_staging_path_of_run()
-    url = month.source_url(settings_from_airflow().source_base_url)
+    url = month.source_url(setting_from_airflow("source_base_url"))
     try:
         download = download_month_file(url, staging_path / month.file_name)
     except MonthNotPublished as error:
@@ -107,7 +107,7 @@ def load_month_to_postgres(cleaned: dict) -> dict:
     batches = cleaned_batches(_staged_path(staged.cleaned_url))
     with postgres_connection() as conn:
         rows_loaded = replace_month(conn, staged.taxi_month, batches, audit,
-                                    schema=settings_from_airflow().postgres_schema)
+                                    schema=setting_from_airflow("postgres_schema"))
     return {"color": staged.color, "month": staged.month, "rows_expected": staged.rows_kept,
             "rows_loaded": rows_loaded}
 
@@ -121,7 +121,7 @@ def check_month_in_postgres(loaded: dict) -> dict:
 
     month = TaxiMonth.parse(loaded["color"], loaded["month"])
     with postgres_connection() as conn, _failing_without_retries(DataQualityError):
-        return check_month(conn, month, loaded["rows_expected"], schema=settings_from_airflow().postgres_schema)
+        return check_month(conn, month, loaded["rows_expected"], schema=setting_from_airflow("postgres_schema"))
 
 
 @task(trigger_rule="all_done")
@@ -264,7 +264,7 @@ def _zone_staging_path():
     from nyc_taxi.staging import run_path
 
     context = get_current_context()
-    return run_path(settings_from_airflow().staging_url, context["dag"].dag_id, context["run_id"])
+    return run_path(setting_from_airflow("staging_url"), context["dag"].dag_id, context["run_id"])
 
 
 @task
@@ -282,7 +282,7 @@ def download_zone_lookup() -> dict:
         zone_lookup_url,
     )
 
-    url = zone_lookup_url(settings_from_airflow().source_base_url)
+    url = zone_lookup_url(setting_from_airflow("source_base_url"))
     try:
         downloaded = download_zone_lookup_file(url, _zone_staging_path() / "taxi_zone_lookup.csv")
     except ZoneLookupNotPublished as error:
@@ -300,7 +300,7 @@ def load_zones_to_postgres(downloaded: dict) -> dict:
 
     zones = read_zone_lookup(_staged_path(downloaded["csv_url"]), name=downloaded["source_url"])
     with postgres_connection() as conn:
-        return {"zones": replace_zones(conn, zones, schema=settings_from_airflow().postgres_schema)}
+        return {"zones": replace_zones(conn, zones, schema=setting_from_airflow("postgres_schema"))}
 
 
 @task
