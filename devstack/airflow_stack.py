@@ -89,6 +89,8 @@ class AirflowStack:
             # A task's supervisor that misses its process's exit sleeps up to this long before reporting it and taking
             # the next task (default 5 s: a backfill's tasks waited 3-5 s for a free slot); 1 s costs a heartbeat a second.
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+            # An idle scheduler loop sleeps this long before it sees a finished task and queues the next (default 1 s).
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.25",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         }
         self.processes: dict[str, subprocess.Popen] = {}
