@@ -11,12 +11,14 @@ Generates the months into .local/bench/source unless there, starts a PostgreSQL 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +48,10 @@ MONTH_ROWS = {MONTH: 1_369_765, DOUBLE_MONTH: 2 * 1_369_765}
 # With --fhv: FHV 2019-01, the release's largest month (over 20 million trips, before the high-volume services moved
 # to files of their own), generated at 23.1 million.
 FHV_MONTH, FHV_ROWS = "2019-01", 23_100_000
+# With --largest: also yellow at 2019-01's real size, the release's largest yellow month.
+LARGEST_YELLOW_MONTH, LARGEST_YELLOW_ROWS = "2019-01", 7_667_792
 RAW_TABLE = "bench.yellow_trips_raw"
+FHV_RAW_TABLE = "bench.fhv_trips_raw"
 TO_SQL_TABLE = "bench.yellow_taxi_data"
 OUR_TABLE = "ny_taxi.yellow_tripdata"
 AIRFLOW_DAG = "yellow_taxi_to_postgres"
@@ -60,6 +65,7 @@ class Way:
     target: str | None  # the table whose rows count as loaded; None: the way reports its rows
     slow: bool = False
     color: str = "yellow"
+    staging_url: str | None = None  # ours: where to stage, when not the local folder
 
 
 FLOOR = "floor"  # the reference of the ratio column: the cheaper floor (see bench/ways.py)
@@ -72,14 +78,24 @@ def planned_ways(args) -> list[Way]:
         Way("Mage (read_csv, filter, to_csv, COPY)", "mage", MONTH, RAW_TABLE),
         Way("zoomcamp week 1 (chunks + to_sql)", "zoomcamp", MONTH, TO_SQL_TABLE, slow=True),
         Way("ours, Postgres", "ours", MONTH, OUR_TABLE),
+        Way("ours, Postgres, staged on the GCS emulator", "ours", MONTH, OUR_TABLE,
+            staging_url=f"gs://{GCS_BUCKET}/_staging"),
         Way("ours under Airflow (dags test)", "airflow", MONTH, OUR_TABLE),
         Way("ours, GCS (partitioned Parquet, published)", "ours-gcs", MONTH, None),
         Way("pyarrow, one call (read_csv + write_to_dataset)", "pyarrow-gcs", MONTH, None),
         Way("floor (gzip → psycopg COPY csv)", FLOOR, DOUBLE_MONTH, RAW_TABLE),
         Way("ours, Postgres", "ours", DOUBLE_MONTH, OUR_TABLE),
     ]
-    if args.fhv:
-        ways.append(Way("ours, Postgres, FHV", "ours", FHV_MONTH, "ny_taxi.fhv_tripdata", color="fhv"))
+    if args.largest:
+        ways += [
+            Way("floor (gzip → psycopg COPY csv)", FLOOR, LARGEST_YELLOW_MONTH, RAW_TABLE),
+            Way("ours, Postgres", "ours", LARGEST_YELLOW_MONTH, OUR_TABLE),
+        ]
+    if args.fhv or args.largest:
+        ways += [
+            Way("floor (gzip → psycopg COPY csv), FHV", FLOOR, FHV_MONTH, FHV_RAW_TABLE, color="fhv"),
+            Way("ours, Postgres, FHV", "ours", FHV_MONTH, "ny_taxi.fhv_tripdata", color="fhv"),
+        ]
     if args.skip_slow:
         ways = [way for way in ways if not way.slow]
     if args.only:
@@ -97,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fhv", action="store_true",
                         help=f"also ours on FHV {FHV_MONTH} at its real size ({FHV_ROWS:,} trips; generating it "
                              "takes minutes and 0.4 GB)")
+    parser.add_argument("--largest", action="store_true",
+                        help=f"also the floor and ours on the largest months: yellow {LARGEST_YELLOW_MONTH} "
+                             f"({LARGEST_YELLOW_ROWS:,} trips) and FHV {FHV_MONTH} ({FHV_ROWS:,}); implies --fhv")
     parser.add_argument("--backfill", type=int, default=0, metavar="N",
                         help="also `airflow backfill create` over N months (1,369,765 trips each) on the local stack, "
                              "LocalExecutor with 2 slots, beside the same months loaded by ours (--only '' for it alone)")
@@ -107,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     months = [("yellow", month, rows) for month, rows in MONTH_ROWS.items()]
     months += [("yellow", month, MONTH_ROWS[MONTH]) for month in backfill_months(args.backfill)
                if month not in MONTH_ROWS]
-    for color, month, rows in months + ([("fhv", FHV_MONTH, FHV_ROWS)] if args.fhv else []):
+    if args.largest:
+        months.append(("yellow", LARGEST_YELLOW_MONTH, LARGEST_YELLOW_ROWS))
+    for color, month, rows in months + ([("fhv", FHV_MONTH, FHV_ROWS)] if args.fhv or args.largest else []):
         path = release_path(SOURCE_ROOT, color, *map(int, month.split("-")))
         if not path.exists():
             print(f"==> generating {rows:,} synthetic {color} trips for {month} in {path.relative_to(REPO)}")
@@ -181,11 +202,11 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
         command = [sys.executable, "-m", "airflow", "dags", "test", AIRFLOW_DAG, f"{way.month}-01"]
     else:
         command = [
-            sys.executable, "-m", "bench.ways", way.way, "--dsn", dsn, "--base-url", base_url, "--month", way.month,
-            "--color", way.color,
-            "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
+            *ours_command(way.month, dsn, base_url, way.color, way.way), *(["--staging-url", way.staging_url]
+                                                                             if way.staging_url else []),
         ]
-    measured = run_measured(command, log, env=env)
+    with PeakDiskUsage(BENCH_DIR / "work" / "staging") as staging_disk:
+        measured = run_measured(command, log, env=env)
     reported_rows = measured.steps.pop("_rows", 0)
     rows = count_rows(dsn, way.target) if way.target else reported_rows
     if measured.returncode != 0 or rows == 0:
@@ -197,6 +218,10 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
         note = f"the first task waits {execution_api_wait(log):.1f} s for dags test's in-process execution API"
     elif way.way == "ours":
         note = f"+ check_month, which the DAG runs after the load: {check_seconds(dsn, way.color, way.month, rows):.1f} s"
+        if not way.staging_url:
+            compressed = release_path(SOURCE_ROOT, way.color, *map(int, way.month.split("-"))).stat().st_size
+            note += (f"; staging peak {staging_disk.peak_bytes / 2**20:,.0f} MiB, "
+                     f"{staging_disk.peak_bytes / compressed:.2f}× the .csv.gz")
     print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
     return Result(way.label, way.month, measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
                   floor=way.way == FLOOR)
@@ -211,11 +236,21 @@ def backfill(cluster: PostgresCluster, dsn: str, base_url: str, env: dict, month
             raise RuntimeError(f"ours failed on {month}: {result.note}")
         pure.append(result.wall_seconds)
     reset_tables(cluster)
+    print(f"--> ours, Postgres, {SLOTS} months at a time [{months[0]}..{months[-1]}]", flush=True)
+    started = time.monotonic()
+    for first in range(0, len(months), SLOTS):
+        running = [subprocess.Popen(ours_command(month, dsn, base_url), env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for month in months[first:first + SLOTS]]
+        if any(process.wait() != 0 for process in running):
+            raise RuntimeError(f"ours failed on a month of {months[first:first + SLOTS]}")
+    pure_in_parallel = time.monotonic() - started
+    print(f"    {pure_in_parallel:.1f} s")
+    reset_tables(cluster)
     load_average = " ".join(f"{load:.2f}" for load in os.getloadavg())
     print(f"--> backfill of {len(months)} months on the local stack (load average {load_average})", flush=True)
     wall, tasks = run_backfill(cluster, env, BENCH_DIR / "airflow-stack", BENCH_DIR / "work" / "stack-staging",
                                months)
-    result = BackfillResult(months, wall, sum(pure), SLOTS, count_rows(dsn, OUR_TABLE), tasks)
+    result = BackfillResult(months, wall, sum(pure), SLOTS, count_rows(dsn, OUR_TABLE), tasks, pure_in_parallel)
     print(f"    {wall:.1f} s; pure {sum(pure):.1f} s ({', '.join(f'{s:.1f}' for s in pure)}); "
           f"Airflow's share {result.airflow_share:.0%}")
     return markdown_section(result, load_average)
@@ -232,6 +267,43 @@ def profile(cluster: PostgresCluster, dsn: str, base_url: str, env: dict) -> int
     ).returncode
 
 
+def ours_command(month: str, dsn: str, base_url: str, color: str = "yellow", way: str = "ours") -> list[str]:
+    """The command of a way of bench/ways.py; each month stages in a folder of its own."""
+    return [
+        sys.executable, "-m", "bench.ways", way, "--dsn", dsn, "--base-url", base_url, "--month", month,
+        "--color", color, "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
+    ]
+
+
+class PeakDiskUsage:
+    """The most bytes under a folder at once while the block runs, polled every 50 ms."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.peak_bytes = folder, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_bytes = max(self.peak_bytes, self._bytes_now())
+
+    def _bytes_now(self) -> int:
+        total = 0
+        for folder, _, names in os.walk(self.folder):
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):  # removed while we looked
+                    total += os.stat(os.path.join(folder, name)).st_size
+        return total
+
+    def __enter__(self) -> PeakDiskUsage:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def reset_tables(cluster: PostgresCluster) -> None:
     """Every way starts equal: no tables of the ways before it, and nothing of theirs left to write back."""
     with psycopg.connect(postgres_uri(cluster.port), autocommit=True) as conn:
@@ -241,6 +313,9 @@ def reset_tables(cluster: PostgresCluster) -> None:
         create_raw = (Path(__file__).parent / "sql" / "create_raw_trips.sql").read_text()
         conn.execute(sql.SQL(create_raw).format(schema=sql.Identifier("bench"),
                                                 table=sql.Identifier("yellow_trips_raw")))
+        create_fhv_raw = (Path(__file__).parent / "sql" / "create_raw_fhv_trips.sql").read_text()
+        conn.execute(sql.SQL(create_fhv_raw).format(schema=sql.Identifier("bench"),
+                                                    table=sql.Identifier("fhv_trips_raw")))
     with psycopg.connect(cluster.superuser_dsn(DATABASE["dbname"]), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
 

@@ -17,6 +17,7 @@ import logging
 import os
 import resource
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ import bench  # noqa: F401  (puts plugins/ on sys.path)
 
 SCHEMA = "bench"
 RAW_TABLE = f"{SCHEMA}.yellow_trips_raw"  # bench/sql/create_raw_trips.sql
+RAW_TABLES = {"yellow": RAW_TABLE, "fhv": f"{SCHEMA}.fhv_trips_raw"}  # and create_raw_fhv_trips.sql
 TO_SQL_TABLE = "yellow_taxi_data"  # created by pandas, as the week-1 script does
 GCS_BUCKET = "bench"  # in the GCS emulator the benchmark starts
 
@@ -38,7 +40,7 @@ def floor(args) -> dict:
 
     with (
         psycopg.connect(args.dsn) as conn,
-        conn.cursor().copy(f"COPY {RAW_TABLE} FROM STDIN (FORMAT csv, HEADER)") as copy,
+        conn.cursor().copy(f"COPY {RAW_TABLES[args.color]} FROM STDIN (FORMAT csv, HEADER)") as copy,
         gzip.open(source_file(args)) as csv_bytes,
     ):
         while chunk := csv_bytes.read(1 << 20):
@@ -164,12 +166,15 @@ def ours_gcs(args) -> dict:
     steps = Steps()
     with downloaded_and_cleaned(args, steps) as (month, _, _, cleaned_path, _):
         layout = MonthLayout(GCS_BUCKET, "ours", month)
-        local_dir = cleaned_path.parent / "gcs"
-        written = write_month_partitions(cleaned_batches(cleaned_path), month, local_dir)
-        steps.done("partition")
-        client = storage.Client(project="bench")
-        manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, "bench"))
-        steps.done("upload+publish")
+        local_dir = Path(args.work_dir) / "staging" / "gcs"
+        try:
+            written = write_month_partitions(cleaned_batches(cleaned_path), month, local_dir)
+            steps.done("partition")
+            client = storage.Client(project="bench")
+            manifest = publish_month(client, layout, upload_to_staging(client, layout, local_dir, written, "bench"))
+            steps.done("upload+publish")
+        finally:
+            shutil.rmtree(local_dir, ignore_errors=True)
     steps.report["_rows"] = manifest["rows"]
     return steps.report
 
@@ -197,25 +202,25 @@ def pyarrow_gcs(args) -> dict:
 
 @contextlib.contextmanager
 def downloaded_and_cleaned(args, steps):
-    """The first two tasks of every DAG, in a staging folder removed afterwards."""
-    import shutil
-
+    """The first two tasks of every DAG, staged under --staging-url (default: a folder of --work-dir), removed
+    afterwards."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.source import download_month_file
+    from nyc_taxi.staging import remove, staging_root
     from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
     month = TaxiMonth.parse(args.color, args.month)
     url = month.source_url(args.base_url)
-    staging_dir = Path(args.work_dir) / "staging" / month.color / month.label
+    staging = staging_root(args.staging_url or (Path(args.work_dir) / "staging").as_uri()) / month.color / month.label
     try:
-        download = download_month_file(url, staging_dir / month.file_name)
+        download = download_month_file(url, staging / month.file_name)
         steps.done("download")
-        cleaned_path = download.path.with_name(month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+        cleaned_path = staging / (month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
         stats = transform_month_file(download.path, month.color, cleaned_path, name=url)
         steps.done("transform")
         yield month, url, download, cleaned_path, stats
     finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
+        remove(staging)
 
 
 class Steps:
@@ -263,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--color", default="yellow", help="the color of the month (ours only; default yellow)")
     parser.add_argument("--source-root", type=Path, required=True, help="the served files, read by the floors")
     parser.add_argument("--work-dir", type=Path, required=True, help="where a way may stage files")
+    parser.add_argument("--staging-url", help="ours: stage here instead (e.g. gs://bench/_staging on the emulator)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     steps = ways[args.way](args)
