@@ -211,7 +211,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
     rows = count_rows(dsn, way.target) if way.target else reported_rows
     if measured.returncode != 0 or rows == 0:
         print(f"    FAILED (exit {measured.returncode}, {rows} rows): see {log.relative_to(REPO)}")
-        return Result(way.label, way.month, None, note=f"failed, see {log.relative_to(REPO)}")
+        return Result(way.label, month_label(way), None, note=f"failed, see {log.relative_to(REPO)}")
     steps, note = measured.steps, ""
     if way.way == "airflow":
         steps = airflow_task_seconds(env)
@@ -223,7 +223,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
             note += (f"; staging peak {staging_disk.peak_bytes / 2**20:,.0f} MiB, "
                      f"{staging_disk.peak_bytes / compressed:.2f}× the .csv.gz")
     print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
-    return Result(way.label, way.month, measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
+    return Result(way.label, month_label(way), measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
                   floor=way.way == FLOOR)
 
 
@@ -265,6 +265,12 @@ def profile(cluster: PostgresCluster, dsn: str, base_url: str, env: dict) -> int
          "--work-dir", str(BENCH_DIR / "work"), "--out", str(out)],
         env=env, stderr=subprocess.DEVNULL,
     ).returncode
+
+
+def month_label(way: Way) -> str:
+    """The month column, which also keys the ratio to the floor: the color too when not yellow (FHV 2019-01 has a
+    floor of its own)."""
+    return way.month if way.color == "yellow" else f"{way.month} {way.color}"
 
 
 def ours_command(month: str, dsn: str, base_url: str, color: str = "yellow", way: str = "ours") -> list[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from isal import isal_zlib
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -105,7 +105,9 @@ class GzipChecker:
         self._new_member()
 
     def _new_member(self) -> None:
-        self._inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        # ISA-L's inflate, zlib's API: 0.25 s against zlib's 0.54 s for a yellow month, 1.4 s against 5.7 s for FHV
+        # 2019-01 (bench/README.md); the check is most of the download's time.
+        self._inflater = isal_zlib.decompressobj(wbits=16 + isal_zlib.MAX_WBITS)
         self._member_bytes = 0
 
     def feed(self, chunk: bytes) -> None:
@@ -120,7 +122,7 @@ class GzipChecker:
             self._member_bytes += len(data)
             try:
                 self.uncompressed_bytes += len(self._inflater.decompress(data))
-            except zlib.error as error:
+            except isal_zlib.error as error:
                 raise SourceError(
                     f"{self.name} is corrupt gzip in the chunk at byte offset {offset:,}: {error}"
                 ) from error
