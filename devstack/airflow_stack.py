@@ -296,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Logs in {stack.home / 'logs'}. Backfill from another shell (or from the UI):")
         print("    ./dev airflow backfill create --dag-id yellow_taxi_to_postgres --from-date 2021-01-01 --to-date 2021-03-01")
         catchup = f"{env.get('NYC_TAXI_SCHEDULE_START', '2019-01')}..{env.get('NYC_TAXI_SCHEDULE_END', '2021-07')}"
-        print(f"DAGs start paused; unpausing one catches up {catchup} (set AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False")
-        print("to allow only backfills and manual runs).")
+        print("DAGs start paused, and a backfill's runs wait queued until its DAG is unpaused (./dev airflow dags")
+        print(f"unpause DAG_ID; the UI's Backfill form does it). Unpausing also catches up {catchup}: set")
+        print("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False to allow only backfills and manual runs.")
         print(f"Where each month landed, and the gaps: {stack.url}/nyc-taxi/ (or 'NYC taxi loads' under Browse).")
         print("Ctrl-C stops Airflow (PostgreSQL keeps running; ./dev stop stops it).")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
