@@ -37,12 +37,11 @@ def staging_root(url: str):
     them without Airflow) skip its import, about 1 s and 80 MB.
     """
     parts = urlsplit(url)
-    if parts.scheme in ("", "file"):
+    if parts.scheme in LOCAL_PROTOCOLS:
         return Path(url2pathname(parts.path))
     from airflow.sdk import ObjectStoragePath
 
-    root = ObjectStoragePath(url)
-    return root if root.protocol in LOCAL_PROTOCOLS else ObjectStoragePath(url, conn_id=GCP_CONN_ID)
+    return ObjectStoragePath(url, conn_id=GCP_CONN_ID)
 
 
 def month_run_path(url: str, dag_id: str, month: TaxiMonth, run_id: str):
@@ -56,10 +55,9 @@ def run_path(url: str, dag_id: str, run_id: str):
 
 
 def local_path(path) -> Path | None:
-    """The path on this machine's disk of a `pathlib.Path` (or str) or a `file://` path; None for object storage."""
-    if isinstance(path, (str, Path)):
-        return Path(path)
-    return Path(path.path) if path.protocol in LOCAL_PROTOCOLS else None
+    """The path on this machine's disk of a `pathlib.Path` (or str), which `staging_root` gives for every local
+    URL; None for an `ObjectStoragePath`, which it gives only for object storage."""
+    return Path(path) if isinstance(path, (str, Path)) else None
 
 
 def url_of(path) -> str:
