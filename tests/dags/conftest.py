@@ -1,5 +1,6 @@
 import contextlib
 import gzip
+import os
 import time
 
 import pandas as pd
@@ -45,8 +46,9 @@ def airflow_stack(postgres_cluster, postgres_dsn, source_server):
     `celery_workers`, the CeleryExecutor and its workers (`extra_env` names the broker); staging in a directory of
     its own unless `staging` names a URL."""
     from devstack.airflow_stack import AirflowStack, airflow_environment
+    from devstack.local_env import read_env_file
     from devstack.server_process import free_port
-    from tests.conftest import SESSION_DIR
+    from tests.conftest import REPO, SESSION_DIR
 
     @contextlib.contextmanager
     def start(name: str, extra_env: dict[str, str], celery_workers: int = 0, staging: str | None = None):
@@ -60,6 +62,8 @@ def airflow_stack(postgres_cluster, postgres_dsn, source_server):
                 "AIRFLOW_VAR_NYC_TAXI_SOURCE_BASE_URL": source_server.base_url,
                 **extra_env,
             },
+            # The repo's defaults as users get them (the executor's forkserver among them), not a .env.local's.
+            base={**read_env_file(REPO / ".env"), **os.environ},
         )
         with AirflowStack(env, free_port(), celery_workers=celery_workers) as running:
             running.metadata_dsn = postgres_cluster.dsn("airflow", "airflow", f"airflow_{name}")
