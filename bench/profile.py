@@ -32,7 +32,7 @@ def parts() -> list[tuple[str, object]]:
         ("transform:   of which integer checks + casts", transform._as_integers),
         ("transform: filters + pickup date", transform.clean_batch),
         ("transform:   of which pyarrow importing pandas (1st scalar)", "pandas"),
-        ("transform: staging file write (Arrow IPC, LZ4)", "staging_write"),
+        ("transform: staging file write (Arrow IPC, ZSTD)", "staging_write"),
         ("load: whole step (replace_month)", postgres.replace_month),
         ("load: binary COPY encoding (pgpq)", "pgpq_encode"),
         ("load: COPY write (blocks while the server is behind)", psycopg.Copy.write),
