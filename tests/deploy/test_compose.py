@@ -302,3 +302,14 @@ def test_every_file_it_mounts_builds_or_reads_exists():
             if env_file["required"]:
                 assert (REPO / env_file["path"]).is_file(), f"{name} needs {env_file['path']}"
     assert (REPO / "deploy" / "compose" / "emulators.env").is_file()
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_leaves_out_local_state():
+    """`.dockerignore` lists what the image's build may read: every COPY source, and not `.venv` or `.local`."""
+    rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    assert rules[0] == "*", "the build context starts empty and names what it needs"
+    copied = {source for sources in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", (REPO / "Dockerfile").read_text(), re.M)
+              for source in sources.split()}
+    assert copied == allowed, f"COPY sources {sorted(copied)}, .dockerignore lets in {sorted(allowed)}"
+    assert not allowed & {".venv", ".local", ".env.local"}
