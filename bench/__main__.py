@@ -201,10 +201,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
     if way.way == "airflow":
         command = [sys.executable, "-m", "airflow", "dags", "test", AIRFLOW_DAG, f"{way.month}-01"]
     else:
-        command = [
-            *ours_command(way.month, dsn, base_url, way.color, way.way), *(["--staging-url", way.staging_url]
-                                                                             if way.staging_url else []),
-        ]
+        command = ours_command(way.month, dsn, base_url, way.color, way.way, way.staging_url)
     with PeakDiskUsage(BENCH_DIR / "work" / "staging") as staging_disk:
         measured = run_measured(command, log, env=env)
     reported_rows = measured.steps.pop("_rows", 0)
@@ -273,11 +270,13 @@ def month_label(way: Way) -> str:
     return way.month if way.color == "yellow" else f"{way.month} {way.color}"
 
 
-def ours_command(month: str, dsn: str, base_url: str, color: str = "yellow", way: str = "ours") -> list[str]:
-    """The command of a way of bench/ways.py; each month stages in a folder of its own."""
+def ours_command(month: str, dsn: str, base_url: str, color: str = "yellow", way: str = "ours",
+                 staging_url: str | None = None) -> list[str]:
+    """The command of a way of bench/ways.py; each month stages in a folder of its own, or under `staging_url`."""
     return [
         sys.executable, "-m", "bench.ways", way, "--dsn", dsn, "--base-url", base_url, "--month", month,
         "--color", color, "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
+        *(["--staging-url", staging_url] if staging_url else []),
     ]
 
 

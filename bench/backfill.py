@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+from devstack.server_process import wait_for
 
 DAG_ID = "yellow_taxi_to_postgres"
 SLOTS = 2
@@ -108,27 +109,18 @@ def run_backfill(cluster, env: dict[str, str], home: Path, staging_dir: Path, mo
     )
     metadata_dsn = cluster.dsn("airflow", "airflow", metadata_db)
     with AirflowStack(stack_env, free_port(), parallelism=slots) as stack:
-        _wait_for(lambda: stack.cli("dags", "unpause", DAG_ID, check=False).returncode == 0, 180,
-                  f"{DAG_ID} to be parsed")
+        wait_for(lambda: stack.cli("dags", "unpause", DAG_ID, check=False).returncode == 0, 180,
+                 f"{DAG_ID} to be parsed", 0.5)
         if on_started:
             on_started(stack)
         started = dt.datetime.now(dt.timezone.utc)
         stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{months[0]}-01",
                   "--to-date", f"{months[-1]}-01", "--max-active-runs", str(slots))
-        _wait_for(lambda: _backfill_done(metadata_dsn), 60 * 30, "the backfill to complete")
+        wait_for(lambda: _backfill_done(metadata_dsn), 60 * 30, "the backfill to complete", 0.5)
         states, last_end, tasks = _runs_and_tasks(metadata_dsn)
     if set(states) != {"success"} or len(states) != len(months):
         raise RuntimeError(f"the backfill's runs ended {states}; see {home / 'logs'}")
     return (last_end - started).total_seconds(), tasks
-
-
-def _wait_for(condition, timeout_seconds: float, what: str):
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.5)
-    raise TimeoutError(f"gave up after {timeout_seconds:.0f} s waiting for {what}")
 
 
 def _backfill_done(metadata_dsn: str) -> bool:

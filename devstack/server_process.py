@@ -127,6 +127,17 @@ def program(process: subprocess.Popen) -> str:
     return args[args.index("--") + 1] if args[0].endswith("setpriv") else args[0]
 
 
+def wait_for(condition, timeout_seconds: float, what: str, interval_seconds: float = 1.0):
+    """`condition()`'s first true result, polled every `interval_seconds`; TimeoutError naming `what` if none comes
+    within `timeout_seconds`."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval_seconds)
+    raise TimeoutError(f"gave up after {timeout_seconds:.0f} s waiting for {what}")
+
+
 def wait_until_answers(
     url: str, process: subprocess.Popen[bytes], timeout: float, error: type[Exception] = RuntimeError
 ) -> None:

@@ -1,12 +1,12 @@
 import contextlib
 import gzip
 import os
-import time
 
 import pandas as pd
 import psycopg
 import pytest
 
+from devstack.server_process import wait_for as wait_until
 from devstack.synthetic_month import release_path, write_month
 
 
@@ -73,13 +73,8 @@ def airflow_stack(postgres_cluster, postgres_dsn, source_server):
 
 
 def wait_for(condition, timeout_seconds, what):
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(3)
-    raise TimeoutError(f"gave up after {timeout_seconds} s waiting for {what}")
+    """As devstack's `wait_for`, polling every 3 s: the conditions here ask the stack's CLI or API."""
+    return wait_until(condition, timeout_seconds, what, interval_seconds=3)
 
 
 def latest_backfill(stack, dag_id):
