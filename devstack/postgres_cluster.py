@@ -168,13 +168,19 @@ class PostgresCluster:
         owner = pwd.getpwnam(SUPERUSER)
         for path in (self.data_dir, self.log_file, self.socket_dir):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-        reachable = subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-x", str(self.data_dir.parent)])
-        if reachable.returncode != 0:
+        if not self._reachable_by_superuser(self.data_dir.parent):
+            closed = next(path for path in [*reversed(self.data_dir.parents), self.data_dir.parent]
+                          if not self._reachable_by_superuser(path))
             raise PostgresClusterError(
-                f"the {SUPERUSER} OS user cannot reach {self.data_dir.parent}: some directory on the way is "
-                f"not searchable by others (pytest's tmp_path under /tmp/pytest-of-root is 0700, for one); "
-                f"choose a data directory under a world-searchable parent"
+                f"the {SUPERUSER} OS user cannot reach {self.data_dir.parent}: {closed} is not searchable by others "
+                f"(a clone under `mktemp -d`, or pytest's tmp_path under /tmp/pytest-of-root, is 0700). Run as root, "
+                f"PostgreSQL runs as {SUPERUSER}: `chmod o+x {closed}`, or use a data directory under a "
+                f"world-searchable parent"
             )
+
+    @staticmethod
+    def _reachable_by_superuser(directory: Path) -> bool:
+        return subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-x", str(directory)]).returncode == 0
 
     def _initdb(self) -> None:
         # initdb reads the superuser password from a file the postgres user must be able to open.
