@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from bench import REPO
-from bench.backfill import SLOTS, BackfillResult, backfill_months, markdown_section, run_backfill
+from bench.backfill import SHORT_TASK_NAMES, SLOTS, BackfillResult, backfill_months, markdown_section, run_backfill
 from bench.measure import run_measured
 from bench.report import Result, machine, markdown_report, median_results, steps_text, text_table
 from bench.ways import GCS_BUCKET
@@ -367,9 +367,7 @@ def airflow_task_seconds(env: dict) -> dict:
             "SELECT task_id, duration FROM task_instance WHERE dag_id = ? AND run_id = ? ORDER BY start_date",
             (AIRFLOW_DAG, run_id),
         ).fetchall()
-    short = {"download_month": "download", "clean_month": "transform", "load_month_to_postgres": "load",
-             "check_month_in_postgres": "check", "remove_staging_files": "cleanup"}
-    return {short.get(task, task): {"seconds": round(seconds or 0.0, 3)} for task, seconds in durations}
+    return {SHORT_TASK_NAMES.get(task, task): {"seconds": round(seconds or 0.0, 3)} for task, seconds in durations}
 
 
 def dag_import_note(env: dict) -> str:

@@ -21,7 +21,7 @@ from devstack.server_process import wait_for
 
 DAG_ID = "yellow_taxi_to_postgres"
 SLOTS = 2
-SHORT_TASK_NAMES = {"download_month": "download", "clean_month": "transform", "load_month_to_postgres": "load",
+SHORT_TASK_NAMES = {"download_month": "download", "clean_and_load_month_to_postgres": "clean+load",
                     "check_month_in_postgres": "check", "remove_staging_files": "cleanup"}
 
 

@@ -1,7 +1,8 @@
 """Where our way's time goes: `./dev bench --profile` runs this in a process of its own.
 
 Runs `ways.ours` under cProfile and adds up the calls that make each step (all of them run on the main thread;
-pyarrow's own threads work inside the calls that wait for them). Then times the server's side of the COPY
+pyarrow's own threads work inside the calls that wait for them; the cleaning runs inside the load, which pulls its
+batches). Then times the server's side of the COPY
 alone: the same cleaned rows, rendered beforehand, sent from memory as CSV and as binary.
 """
 
@@ -27,13 +28,11 @@ def parts() -> list[tuple[str, object]]:
     return [
         ("download: whole step", source.download_month_file),
         ("download: gzip check (inflate)", source.GzipChecker.feed),
-        ("transform: whole step", transform.transform_month_file),
-        ("transform: CSV read+parse (Arrow, inflates gzip)", transform.read_source_batches),
-        ("transform:   of which integer checks + casts", transform._as_integers),
-        ("transform: filters + pickup date", transform.clean_batch),
-        ("transform:   of which pyarrow importing pandas (1st scalar)", "pandas"),
-        ("transform: staging file write (Arrow IPC, ZSTD)", "staging_write"),
-        ("load: whole step (replace_month)", postgres.replace_month),
+        ("clean+load: whole step (replace_month)", postgres.replace_month),
+        ("clean: CSV read+parse (Arrow, inflates gzip)", transform.read_source_batches),
+        ("clean:   of which integer checks + casts", transform._as_integers),
+        ("clean: filters + pickup date", transform.clean_batch),
+        ("clean:   of which pyarrow importing pandas (1st scalar)", "pandas"),
         ("load: binary COPY encoding (pgpq)", "pgpq_encode"),
         ("load: COPY write (blocks while the server is behind)", psycopg.Copy.write),
         ("load: COPY end (the server finishes)", psycopg.Copy.__exit__),
@@ -42,11 +41,6 @@ def parts() -> list[tuple[str, object]]:
 
 def cumulative_seconds(stats: pstats.Stats, function) -> float:
     """A function's cumulative seconds; for a module name, the seconds its import took."""
-    if function == "staging_write":  # Cython methods escape cProfile: the step's time beyond its batches
-        from nyc_taxi import transform
-
-        return (cumulative_seconds(stats, transform.transform_month_file)
-                - cumulative_seconds(stats, transform.clean_month_batches))
     if function == "pgpq_encode":
         return sum(entry[3] for key, entry in stats.stats.items()
                    if "ArrowToPostgresBinaryEncoder" in key[2] or key[2].endswith("'write_batch' of 'pgpq"))
@@ -72,7 +66,7 @@ def measured_apart(dsn: str, cleaned_path: Path) -> dict[str, float]:
     seconds = {}
     started = time.monotonic()
     batches = list(cleaned_batches(cleaned_path))
-    seconds["load: staging file read (cleaned_batches)"] = time.monotonic() - started
+    seconds["the cleaned month read back from Arrow IPC"] = time.monotonic() - started
     encoder = pgpq.ArrowToPostgresBinaryEncoder(batches[0].schema)
     rendered = {"csv": [], "binary": [encoder.write_header()]}
     started = time.monotonic()

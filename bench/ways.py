@@ -134,23 +134,21 @@ def zoomcamp(args) -> dict:
 
 
 def ours(args) -> dict:
-    """The project's pipeline as the DAG chains its tasks: download_month_file, transform_month_file to a
-    staging file, then replace_month over that file's batches; the staging files removed after."""
+    """The project's pipeline as the Postgres DAG chains its tasks: download_month_file to a staging file, then
+    replace_month over clean_month_batches of it (cleaned as copied); the staging files removed after."""
     import psycopg
 
     from nyc_taxi.postgres import LoadAudit, replace_month
-    from nyc_taxi.transform import cleaned_batches
+    from nyc_taxi.transform import TransformStats, clean_month_batches
 
     steps = Steps()
-    with downloaded_and_cleaned(args, steps) as (month, url, download, cleaned_path, stats):
-        audit = LoadAudit(
-            run_id="bench", source_url=url, bytes_downloaded=download.bytes_downloaded, rows_read=stats.rows_read,
-            rows_dropped=stats.dropped, extract_seconds=round(download.seconds, 3),
-            transform_seconds=round(stats.seconds, 3),
-        )
+    with downloaded(args, steps) as (month, url, download):
+        stats = TransformStats.for_color(month.color)
+        audit = LoadAudit(run_id="bench", source_url=url, bytes_downloaded=download.bytes_downloaded,
+                          extract_seconds=round(download.seconds, 3), transform=stats)
         with psycopg.connect(args.dsn, autocommit=True) as conn:
-            replace_month(conn, month, cleaned_batches(cleaned_path), audit)
-        steps.done("load")
+            replace_month(conn, month, clean_month_batches(download.path, month.color, stats, name=url), audit)
+        steps.done("clean+load")
     return steps.report
 
 
@@ -164,7 +162,7 @@ def ours_gcs(args) -> dict:
     from nyc_taxi.transform import cleaned_batches
 
     steps = Steps()
-    with downloaded_and_cleaned(args, steps) as (month, _, _, cleaned_path, _):
+    with downloaded_and_cleaned(args, steps) as (month, cleaned_path):
         layout = MonthLayout(GCS_BUCKET, "ours", month)
         local_dir = Path(args.work_dir) / "staging" / "gcs"
         try:
@@ -201,13 +199,11 @@ def pyarrow_gcs(args) -> dict:
 
 
 @contextlib.contextmanager
-def downloaded_and_cleaned(args, steps):
-    """The first two tasks of every DAG, staged under --staging-url (default: a folder of --work-dir), removed
-    afterwards."""
+def downloaded(args, steps):
+    """Every DAG's first task, staged under --staging-url (default: a folder of --work-dir), removed afterwards."""
     from nyc_taxi.months import TaxiMonth
     from nyc_taxi.source import download_month_file
     from nyc_taxi.staging import remove, staging_root
-    from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
 
     month = TaxiMonth.parse(args.color, args.month)
     url = month.source_url(args.base_url)
@@ -215,12 +211,21 @@ def downloaded_and_cleaned(args, steps):
     try:
         download = download_month_file(url, staging / month.file_name)
         steps.done("download")
-        cleaned_path = staging / (month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
-        stats = transform_month_file(download.path, month.color, cleaned_path, name=url)
-        steps.done("transform")
-        yield month, url, download, cleaned_path, stats
+        yield month, url, download
     finally:
         remove(staging)
+
+
+@contextlib.contextmanager
+def downloaded_and_cleaned(args, steps):
+    """The GCS DAG's first two tasks: the download, then the month cleaned into a staging file beside it."""
+    from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
+
+    with downloaded(args, steps) as (month, url, download):
+        cleaned_path = download.path.parent / (month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+        transform_month_file(download.path, month.color, cleaned_path, name=url)
+        steps.done("transform")
+        yield month, cleaned_path
 
 
 class Steps:

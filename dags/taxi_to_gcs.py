@@ -9,7 +9,8 @@ One DAG per taxi color (yellow, green, fhv); each run puts **one month** in the 
   `_manifests/YYYY-MM.json` written last;
 - `by_run_date/YYYY/MM/DD/daily-trips.parquet`: the module's single object of the run, named by its date.
 
-Download and cleaning are the Postgres DAG's own tasks. When a month has landed, the asset
+`download_month` is the Postgres DAG's task, and `clean_month` cleans by the same rules, into a staging file (Arrow
+IPC) that both writes read. When a month has landed, the asset
 `<color>_taxi_trips_in_gcs` is updated with the month in its extra, which starts `<color>_taxi_gcs_to_bigquery`.
 Months, params, catchup and backfills work as in `<color>_taxi_to_postgres`.
 """

@@ -5,15 +5,16 @@ One DAG per taxi color (yellow, green and for-hire vehicles, `fhv`). Each run lo
 DataTalksClub `nyc-tlc-data` release into the month's own partition of `ny_taxi.<color>_tripdata`:
 
 1. `download_month` streams `<color>_tripdata_YYYY-MM.csv.gz` to a staging file and checks it is whole gzip;
-2. `clean_month` types every column, renames columns to snake_case and adds the pickup date, applying the
-   color's rules and counting the rows each drops or flags:
+2. `clean_and_load_month_to_postgres` types every column, renames columns to snake_case and adds the pickup date,
+   applying the color's rules and counting the rows each drops or flags, and copies the trips as they are cleaned
+   into the month's partition, replacing its rows in one transaction with a row in `ny_taxi.load_audit`. A value
+   that is not what its column says fails the task at once, naming the file, column and line, and leaves the
+   month's previous rows as they were. The rules:
    - yellow and green keep trips with `passenger_count > 0` and `trip_distance > 0`;
    - FHV drops trips without a dispatching base or a pickup time, and keeps but counts (`rows_flagged` in the
      audit) dropoffs not after the pickup and pickups outside the release's months: the trip happened, and the
      course counts every FHV trip;
-3. `load_month_to_postgres` replaces that month's rows in one transaction (COPY, streamed), writing a row to
-   `ny_taxi.load_audit`;
-4. `check_month_in_postgres` fails, naming the rule, on rows the color's rules drop (zero passengers or
+3. `check_month_in_postgres` fails, naming the rule, on rows the color's rules drop (zero passengers or
    distances, unknown vendors; FHV: no base or pickup) or a row count that differs from the transform's; it
    warns, without failing, of pickup or dropoff location ids that `ny_taxi.zones` lacks (loaded by
    `taxi_zones_to_postgres`; its doc says why a warning).
@@ -37,9 +38,8 @@ from nyc_taxi.dag_settings import DEFAULT_ARGS, month_params, monthly_schedule
 from nyc_taxi.months import TAXI_COLORS
 from nyc_taxi.tasks import (
     check_month_in_postgres,
-    clean_month,
+    clean_and_load_month_to_postgres,
     download_month,
-    load_month_to_postgres,
     remove_staging_files,
 )
 
@@ -56,10 +56,9 @@ def taxi_to_postgres(color: str):
     )
     def load_taxi_month():
         downloaded = download_month()
-        cleaned = clean_month(downloaded)
-        checked = check_month_in_postgres(load_month_to_postgres(cleaned))
-        # As setups, clearing a failed load after its retries re-runs the steps that make the staging files.
-        checked >> remove_staging_files().as_teardown(setups=[downloaded, cleaned])
+        checked = check_month_in_postgres(clean_and_load_month_to_postgres(downloaded))
+        # As a setup, clearing a failed load after its retries re-runs the download it reads.
+        checked >> remove_staging_files().as_teardown(setups=[downloaded])
 
     return load_taxi_month()
 

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pgpq
 import psycopg
@@ -18,6 +18,7 @@ from psycopg.rows import namedtuple_row
 from nyc_taxi.months import TaxiMonth
 from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_column_names, loaded_columns, zone_columns
 from nyc_taxi.sql_files import statement
+from nyc_taxi.transform import TransformStats
 from nyc_taxi.zones import ZONES_TABLE, report_unknown_location_ids
 
 log = logging.getLogger(__name__)
@@ -40,16 +41,14 @@ def partition_name(month: TaxiMonth) -> str:
 
 @dataclass(frozen=True)
 class LoadAudit:
-    """What the audit row records besides the load itself."""
+    """What the audit row records besides the load itself. `transform` is read once the last batch is copied, so
+    a load that cleans as it copies passes the stats its batches fill in."""
 
     run_id: str
     source_url: str
     bytes_downloaded: int
-    rows_read: int
-    rows_dropped: dict[str, int]
     extract_seconds: float
-    transform_seconds: float
-    rows_flagged: dict[str, int] = field(default_factory=dict)
+    transform: TransformStats
 
 
 def _column_definitions(columns: list[LoadedColumn]) -> sql.Composed:
@@ -153,12 +152,12 @@ def replace_month(
                     "run_id": audit.run_id,
                     "source_url": audit.source_url,
                     "bytes_downloaded": audit.bytes_downloaded,
-                    "rows_read": audit.rows_read,
-                    "rows_dropped": json.dumps(audit.rows_dropped),
-                    "rows_flagged": json.dumps(audit.rows_flagged),
+                    "rows_read": audit.transform.rows_read,
+                    "rows_dropped": json.dumps(audit.transform.dropped),
+                    "rows_flagged": json.dumps(audit.transform.flagged),
                     "rows_loaded": rows_loaded,
                     "extract_seconds": audit.extract_seconds,
-                    "transform_seconds": audit.transform_seconds,
+                    "transform_seconds": round(audit.transform.seconds, 3),
                     "load_seconds": seconds,
                 },
             )

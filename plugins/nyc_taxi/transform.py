@@ -244,17 +244,22 @@ def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats) -> pa.
 def clean_month_batches(
     path, color: str, stats: TransformStats, name: str | None = None
 ) -> Iterator[pa.RecordBatch]:
-    """Cleaned batches of a month's file, logging progress; `stats` fills in as they are consumed."""
-    started = time.monotonic()
+    """Cleaned batches of a month's file, logging progress; `stats` fills in as they are consumed. Its seconds are
+    those spent reading and cleaning, not those the consumer spends between batches (a load copying them)."""
+    started = resumed = time.monotonic()
     next_report = PROGRESS_EVERY_ROWS
     for batch in read_source_batches(path, color, name):
-        yield clean_batch(batch, color, stats)
+        cleaned = clean_batch(batch, color, stats)
+        stats.seconds += time.monotonic() - resumed
+        yield cleaned
+        resumed = time.monotonic()
         if stats.rows_read >= next_report:
             elapsed = time.monotonic() - started
             log.info("%s: %s rows read, %s kept, %.0f rows/s", name or path.name,
                      f"{stats.rows_read:,}", f"{stats.rows_kept:,}", stats.rows_read / max(elapsed, 1e-9))
             next_report += PROGRESS_EVERY_ROWS
-    stats.seconds = time.monotonic() - started
+    stats.seconds += time.monotonic() - resumed
+    log.info("%s: cleaned %s", name or path.name, stats.as_dict())
 
 
 def transform_month_file(source, color: str, destination, name: str | None = None) -> TransformStats:
@@ -267,7 +272,6 @@ def transform_month_file(source, color: str, destination, name: str | None = Non
     ):
         for batch in clean_month_batches(source, color, stats, name):
             writer.write_batch(batch)
-    log.info("%s: cleaned %s", name or source.name, stats.as_dict())
     return stats
 
 

@@ -35,15 +35,15 @@ def copying(postgres_dsn: str) -> bool:
 
 
 def the_load_while_it_copies(stack, postgres_dsn: str, timeout_seconds: float = 120) -> dict:
-    """The running load_month_to_postgres task instance, once its COPY is under way."""
+    """The running clean_and_load_month_to_postgres task instance, once its COPY is under way."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        loads = [ti for ti in task_instances(stack, DAG_ID)
-                 if ti["task_id"] == "load_month_to_postgres" and ti["state"] == "running" and ti["hostname"]]
+        loads = [ti for ti in task_instances(stack, DAG_ID) if ti["task_id"] == "clean_and_load_month_to_postgres"
+                 and ti["state"] == "running" and ti["hostname"]]
         if loads and copying(postgres_dsn):
             return loads[0]
         time.sleep(0.2)
-    raise TimeoutError(f"load_month_to_postgres did not start copying within {timeout_seconds} s")
+    raise TimeoutError(f"clean_and_load_month_to_postgres did not start copying within {timeout_seconds} s")
 
 
 def heartbeat_timeouts(stack, run_id: str) -> list[dt.datetime]:
@@ -51,7 +51,7 @@ def heartbeat_timeouts(stack, run_id: str) -> list[dt.datetime]:
     with psycopg.connect(stack.metadata_dsn) as conn:
         return [when for (when,) in conn.execute(
             "SELECT dttm FROM log WHERE event = 'heartbeat timeout' AND dag_id = %s AND run_id = %s"
-            " AND task_id = 'load_month_to_postgres'", (DAG_ID, run_id),
+            " AND task_id = 'clean_and_load_month_to_postgres'", (DAG_ID, run_id),
         )]
 
 
@@ -64,14 +64,14 @@ def test_a_worker_killed_mid_copy_is_detected_and_its_load_retried_on_the_other_
     lost, (survivor,) = load["hostname"], set(celery_stack.workers) - {load["hostname"]}
     killed_at = dt.datetime.now(dt.timezone.utc)
     celery_stack.kill_worker(lost)
-    assert staged_objects(gcs_emulator, DAG_ID, MONTH), "the download and clean stage the month in the bucket"
+    assert staged_objects(gcs_emulator, DAG_ID, MONTH), "the download stages the month in the bucket"
 
     api.wait_for_backfill(DAG_ID, timeout_seconds=180)
     _, runs = latest_backfill(celery_stack, DAG_ID)
     assert list(runs.values()) == ["success"], runs
 
     ran = {ti["task_id"]: ti for ti in task_instances(celery_stack, DAG_ID)}
-    retried = ran["load_month_to_postgres"]
+    retried = ran["clean_and_load_month_to_postgres"]
     assert (retried["state"], retried["try_number"], retried["hostname"]) == ("success", 2, survivor)
     (detected_at,) = heartbeat_timeouts(celery_stack, load["run_id"])
 

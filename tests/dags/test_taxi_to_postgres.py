@@ -1,6 +1,7 @@
 """The Postgres DAG run for real by Airflow (`dag.test()`), against the local source server and Postgres."""
 
 import datetime as dt
+import gzip
 
 import psycopg
 import pytest
@@ -72,9 +73,8 @@ def test_a_run_staged_in_object_storage_loads_its_month_and_leaves_no_object(dag
     run = dag.test(logical_date=MARCH)
     assert run.state == "success", task_states(run)
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
-    staged = run.get_task_instance("clean_month").xcom_pull(task_ids="clean_month")
+    staged = run.get_task_instance("download_month").xcom_pull(task_ids="download_month")
     assert staged["download_url"].startswith("gs://staging/_staging/yellow_taxi_to_postgres/2021-03/")
-    assert staged["cleaned_url"].endswith("/yellow_tripdata_2021-03.arrow")
     assert [blob.name for blob in GCSHook().get_conn().list_blobs("staging")] == []
 
 
@@ -91,9 +91,39 @@ def test_an_unpublished_month_fails_without_retrying_or_loading(dag, airflow_env
     assert run.state == "failed"
     states = task_states(run)
     assert states["download_month"] == "failed"
-    assert states["load_month_to_postgres"] == "upstream_failed"
+    assert states["clean_and_load_month_to_postgres"] == "upstream_failed"
     assert [status for _, path, status in source.requests[requests_before:]
             if path.endswith("yellow_tripdata_2021-07.csv.gz")] == [404]
+
+
+def test_a_bad_value_late_in_the_file_fails_at_once_naming_its_line_and_keeps_the_loaded_month(
+        dag, airflow_env, publish, source, postgres_dsn, capfd):
+    """Cleaned as it is copied: the batches before the bad line are already in the COPY when it fails."""
+    from devstack.synthetic_month import release_path
+
+    expected = publish("yellow", 2021, 2, rows=30_000)
+    february = dt.datetime(2021, 2, 1, tzinfo=dt.timezone.utc)
+    first = dag.test(logical_date=february)
+    assert first.state == "success", task_states(first)
+    path = release_path(source.root, "yellow", 2021, 2)
+    good = path.read_bytes()
+    lines = gzip.decompress(good).split(b"\n")
+    bad_line = len(lines) - 10  # well past the first CSV blocks; the header is line 1
+    fields = lines[bad_line - 1].split(b",")
+    fields[4] = b"two"  # trip_distance
+    lines[bad_line - 1] = b",".join(fields)
+    path.write_bytes(gzip.compress(b"\n".join(lines)))
+    try:
+        second = dag.test(logical_date=february)
+    finally:
+        path.write_bytes(good)
+    assert second.state == "failed"
+    assert task_states(second)["clean_and_load_month_to_postgres"] == "failed"
+    assert tries(second)["clean_and_load_month_to_postgres"] == 1  # bad data is not retried
+    assert f"column trip_distance (float) has 'two' on line {bad_line}," in capfd.readouterr().out
+    counts, audit = month_counts(postgres_dsn, airflow_env)
+    assert counts["2021-02"] == expected
+    assert [run_id for run_id, _ in audit if run_id in (first.run_id, second.run_id)] == [first.run_id]
 
 
 def test_the_zone_lookup_loads_then_an_fhv_month_loads_checked_and_reloads_exactly(
@@ -176,7 +206,7 @@ def test_postgres_stopping_mid_load_keeps_the_month_and_airflow_retry_reloads_it
         assert load_was_waiting == [True]
         assert after_the_crash == {"2021-03": published_march}
         assert second.state == "success", task_states(second)
-        assert tries(second)["load_month_to_postgres"] == 2
+        assert tries(second)["clean_and_load_month_to_postgres"] == 2
         counts, audit = month_counts(dsn, airflow_env)
         assert counts == {"2021-03": published_march}
         assert [run_id for run_id, _ in audit] == [first.run_id, second.run_id]

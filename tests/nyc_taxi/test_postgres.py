@@ -43,8 +43,7 @@ def batches(cleaned, batch_size=4_000):
 
 
 def audit(stats, run_id="run_1"):
-    return LoadAudit(run_id, "http://source/file.csv.gz", 1234, stats.rows_read, stats.dropped, 0.5, stats.seconds,
-                     rows_flagged=stats.flagged)
+    return LoadAudit(run_id, "http://source/file.csv.gz", 1234, 0.5, stats)
 
 
 def rows_per_month(conn, schema):

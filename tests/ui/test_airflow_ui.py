@@ -74,8 +74,8 @@ def test_a_month_triggered_from_the_form_loads_named_by_its_month(ui, ui_stack, 
     run_id = trigger_month_from_the_form(ui, api, ui_stack.url, 2021, 3)
 
     # The cleaning's log shows its progress while it runs (or once it has, on a machine faster than the poll).
-    api.wait_for_task(DAG_ID, run_id, "clean_month", "running", "success")
-    ui.goto(f"{ui_stack.url}/dags/{DAG_ID}/runs/{run_id}/tasks/clean_month")
+    api.wait_for_task(DAG_ID, run_id, "clean_and_load_month_to_postgres", "running", "success")
+    ui.goto(f"{ui_stack.url}/dags/{DAG_ID}/runs/{run_id}/tasks/clean_and_load_month_to_postgres")
     expect(ui.get_by_text(re.compile(r"green_tripdata_2021-03\.csv\.gz: [\d,]+ rows read, [\d,]+ kept")).first
            ).to_be_visible(timeout=120_000)
 
