@@ -219,10 +219,10 @@ def downloaded(args, steps):
 @contextlib.contextmanager
 def downloaded_and_cleaned(args, steps):
     """The GCS DAG's first two tasks: the download, then the month cleaned into a staging file beside it."""
-    from nyc_taxi.transform import CLEANED_SUFFIX, transform_month_file
+    from nyc_taxi.transform import cleaned_path_beside, transform_month_file
 
     with downloaded(args, steps) as (month, url, download):
-        cleaned_path = download.path.parent / (month.file_name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+        cleaned_path = cleaned_path_beside(download.path)
         transform_month_file(download.path, month.color, cleaned_path, name=url)
         steps.done("transform")
         yield month, cleaned_path

@@ -77,11 +77,11 @@ def clean_month(downloaded: dict) -> dict:
     """Type, filter and rename the month's trips into a staging file, counting what each rule drops."""
     from nyc_taxi.schema import HeaderMismatch
     from nyc_taxi.staging import url_of
-    from nyc_taxi.transform import CLEANED_SUFFIX, TransformError, transform_month_file
+    from nyc_taxi.transform import TransformError, cleaned_path_beside, transform_month_file
 
     staged = _staged_month(downloaded)
     csv_path = _staged_path(staged.download_url)
-    cleaned_path = csv_path.parent / (csv_path.name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+    cleaned_path = cleaned_path_beside(csv_path)
     with _failing_without_retries(TransformError, HeaderMismatch):
         stats = transform_month_file(csv_path, staged.color, cleaned_path, name=staged.source_url)
     return staged.cleaned(url_of(cleaned_path), stats).as_xcom()

@@ -53,6 +53,11 @@ PROGRESS_EVERY_ROWS = 500_000
 _READ_TYPES = {**{kind: arrow_type(kind) for kind in Kind}, Kind.INTEGER: pa.float64()}
 
 
+def cleaned_path_beside(download_path):
+    """Where the cleaned month is staged: beside its download, `<color>_tripdata_YYYY-MM.arrow`."""
+    return download_path.parent / (download_path.name.removesuffix(".csv.gz") + CLEANED_SUFFIX)
+
+
 class TransformError(ValueError):
     """A value in the file that cannot be what its column says; the message names file, column, line and value."""
 
