@@ -19,8 +19,8 @@ from devstack.source_server import SourceServer
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
 ENV_FILES = (".env", ".env.local")  # in this order; .env.local is optional
-# Row counts of the real files, so generated months move a realistic volume.
-RELEASE_ROWS = {("yellow", "2021-01"): 1_369_765, ("green", "2021-01"): 76_518, ("fhv", "2021-01"): 1_154_112}
+# Trips in a generated month the release does not hold (the source then serves a month the DAGs refuse).
+FALLBACK_ROWS = 100_000
 # The emulators' project and bucket, for the demo and the stack.
 GCP_PROJECT = "nyc-taxi-local"
 LOCAL_BUCKET = "nyc-taxi-lake"
@@ -60,6 +60,7 @@ def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer
     """Generate the months and the zone lookup (once; they are kept in .local/source) and serve them like the
     release."""
     # numpy and pyarrow only when months are served: `./dev airflow` needs neither.
+    from devstack.release import real_rows
     from devstack.synthetic_month import release_path, write_month
     from devstack.synthetic_zones import write_zone_lookup, zone_lookup_path
 
@@ -71,7 +72,8 @@ def serve_generated_months(months: list[str], colors: list[str]) -> SourceServer
         for color in colors:
             path = release_path(LOCAL / "source", color, year, month)
             if not path.exists():
-                rows = RELEASE_ROWS.get((color, label), 100_000)
+                # The real file's row count, so a generated month moves a realistic volume.
+                rows = real_rows(color, label) or FALLBACK_ROWS
                 print(f"==> generating {rows:,} realistic {color} trips for {label} in {path.relative_to(REPO)}")
                 write_month(path, color, year, month, rows)
     server = SourceServer(LOCAL / "source").start()

@@ -9,6 +9,7 @@ import gzip
 import os
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -82,6 +83,22 @@ def write_month(path: Path, color: str, year: int, month: int, rows: int, seed: 
 
     The file is written under a temporary name and renamed when complete.
     """
+    return generate_month(path, color, year, month, rows, seed).path
+
+
+@dataclass(frozen=True)
+class GeneratedMonth:
+    """A month written by `generate_month`: its file, its rows, and how many of them the pipeline's rules keep,
+    counted from the generated values, not by reading the file back."""
+
+    path: Path
+    rows: int
+    kept: int
+
+
+def generate_month(path: Path, color: str, year: int, month: int, rows: int, seed: int = 0) -> GeneratedMonth:
+    """`write_month`, also returning the rows the rules keep: yellow and green trips with passengers and a
+    distance, every FHV trip (each has a base and a pickup time)."""
     if color not in HEADERS:
         raise ValueError(f"unknown color {color!r}; expected one of {sorted(HEADERS)}")
     if rows < 0:
@@ -91,6 +108,7 @@ def write_month(path: Path, color: str, year: int, month: int, rows: int, seed: 
     partial = path.with_name(path.name + ".partial")
     rng = np.random.default_rng(np.random.SeedSequence([seed, year, month, _COLOR_CODE[color]]))
     location_p = _location_weights()
+    kept = 0
     try:
         with open(partial, "wb") as raw:
             # filename="" and mtime=0 keep the gzip header free of names and times, so output is reproducible.
@@ -99,11 +117,13 @@ def write_month(path: Path, color: str, year: int, month: int, rows: int, seed: 
                 for start in range(0, rows, CHUNK_ROWS):
                     n = min(CHUNK_ROWS, rows - start)
                     chunk = _fhv_chunk_bytes if color == "fhv" else _chunk_bytes
-                    out.write(chunk(rng, color, year, month, n, location_p))
+                    lines, chunk_kept = chunk(rng, color, year, month, n, location_p)
+                    out.write(lines)
+                    kept += chunk_kept
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return path
+    return GeneratedMonth(path, rows, kept)
 
 
 def _location_weights() -> np.ndarray:
@@ -134,8 +154,8 @@ def _pickup_seconds(rng: np.random.Generator, year: int, month: int, n: int) -> 
 
 def _chunk_bytes(
     rng: np.random.Generator, color: str, year: int, month: int, n: int, location_p: np.ndarray
-) -> memoryview:
-    """One chunk of `n` CSV lines, each ending in a newline."""
+) -> tuple[memoryview, int]:
+    """One chunk of `n` CSV lines, each ending in a newline, and how many of its trips the rules keep."""
     fhv = rng.random(n) < FHV_LIKE_SHARE[color]
 
     pickup = _pickup_seconds(rng, year, month, n)
@@ -222,12 +242,14 @@ def _chunk_bytes(
         ]
     lines = pc.binary_join_element_wise(*(columns[name] for name in order), ",")
     lines = pc.binary_join_element_wise(lines, pa.scalar("\n"), "")
-    return _string_data(lines)
+    # The FHV-like rows have no passenger count, which drops them.
+    kept = int(np.count_nonzero(~fhv & (passengers > 0) & (distance_cents > 0)))
+    return _string_data(lines), kept
 
 
 def _fhv_chunk_bytes(
     rng: np.random.Generator, color: str, year: int, month: int, n: int, location_p: np.ndarray
-) -> memoryview:
+) -> tuple[memoryview, int]:
     """One chunk of `n` FHV lines: a few busy bases, times often in whole minutes, location ids written as floats
     and often empty (264, the unknown zone, common), SR_Flag mostly empty."""
     pickup = _pickup_seconds(rng, year, month, n)
@@ -261,7 +283,7 @@ def _fhv_chunk_bytes(
     ]
     lines = pc.binary_join_element_wise(*columns, ",")
     lines = pc.binary_join_element_wise(lines, pa.scalar("\n"), "")
-    return _string_data(lines)
+    return _string_data(lines), n
 
 
 def _outside_month_pickups(rng: np.random.Generator, count: int, start_s: int, end_s: int) -> np.ndarray:
