@@ -26,7 +26,8 @@ import bench  # noqa: F401  (puts plugins/ on sys.path)
 
 SCHEMA = "bench"
 RAW_TABLE = f"{SCHEMA}.yellow_trips_raw"  # bench/sql/create_raw_trips.sql
-RAW_TABLES = {"yellow": RAW_TABLE, "fhv": f"{SCHEMA}.fhv_trips_raw"}  # and create_raw_fhv_trips.sql
+# and create_raw_green_trips.sql, create_raw_fhv_trips.sql
+RAW_TABLES = {"yellow": RAW_TABLE, "green": f"{SCHEMA}.green_trips_raw", "fhv": f"{SCHEMA}.fhv_trips_raw"}
 TO_SQL_TABLE = "yellow_taxi_data"  # created by pandas, as the week-1 script does
 GCS_BUCKET = "bench"  # in the GCS emulator the benchmark starts
 

@@ -137,6 +137,12 @@ class AirflowStack:
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
 
+    def relaunch(self, name: str) -> None:
+        """Start `name` (the scheduler, a worker...) again after it died, as a service manager would."""
+        if self.processes[name].poll() is None:
+            raise RuntimeError(f"airflow {name} is still running")
+        self._launch(name)
+
     @property
     def workers(self) -> list[str]:
         """The Celery workers' names, which are also the hostnames Airflow records for the tasks they run."""

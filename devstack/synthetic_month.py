@@ -44,6 +44,8 @@ FHV_LIKE_SHARE = {"yellow": 0.07, "green": 0.45}
 ZERO_PASSENGER_SHARE = 0.02
 ZERO_DISTANCE_SHARE = 0.015
 OUTSIDE_MONTH_SHARE = 1e-5
+# New York's congestion surcharge began on 2019-02-01: the release's January 2019 files have the column, empty.
+CONGESTION_SURCHARGE_FROM = (2019, 2)
 
 _COLOR_CODE = {"yellow": 1, "green": 2, "fhv": 3}
 _LOCATION_IDS = np.arange(1, 266)
@@ -221,7 +223,8 @@ def _chunk_bytes(
         "tolls_amount": _money(tolls),
         "improvement_surcharge": _money(improvement),
         "total_amount": _money(total),
-        "congestion_surcharge": pc.if_else(pa.array(fhv), "", _money(congestion)),
+        "congestion_surcharge": (pc.if_else(pa.array(fhv), "", _money(congestion))
+                                 if (year, month) >= CONGESTION_SURCHARGE_FROM else pa.array(np.full(n, ""))),
     }
     if color == "yellow":
         order = [

@@ -171,3 +171,11 @@ def test_release_path_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_unknown_color_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown color"):
         write_month(tmp_path / "x.csv.gz", "blue", 2021, 1, rows=10)
+
+
+def test_before_the_congestion_surcharge_began_its_column_is_there_and_empty(tmp_path):
+    header, rows = read_rows(write_month(tmp_path / "y.csv.gz", "yellow", 2019, 1, rows=2_000))
+    assert header == YELLOW_HEADER
+    assert {row["congestion_surcharge"] for row in rows} == {""}
+    _, february = read_rows(write_month(tmp_path / "f.csv.gz", "yellow", 2019, 2, rows=2_000))
+    assert "2.5" in {row["congestion_surcharge"] for row in february}
