@@ -120,8 +120,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="also `airflow backfill create` over N months (1,369,765 trips each) on the local stack, "
                              "LocalExecutor with 2 slots, beside the same months loaded by ours (--only '' for it alone)")
     parser.add_argument("--profile", action="store_true", help="instead: where our way's time goes (cProfile)")
+    release = parser.add_argument_group("the whole release through the scheduler (bench/release.py)")
+    release.add_argument("--release", action="store_true",
+                         help="instead: backfill the whole release at its real size on the local stack, beside its "
+                              "floors and Airflow's own (an hour or more; generating it once takes longer)")
+    release.add_argument("--chaos", action="store_true", help="with --release: under faults, on a seeded schedule")
+    release.add_argument("--executor", choices=("local", "celery"), default="local",
+                         help="with --release: LocalExecutor (2 slots) or Celery with two workers")
+    release.add_argument("--fraction", type=float, default=1.0, help="with --release: of each file's real rows")
+    release.add_argument("--seed", type=int, default=0, help="with --release: of the data and of the faults")
+    release.add_argument("--colors", default="yellow,green,fhv", help="with --release (default: all three)")
+    release.add_argument("--release-months", default="2019-01..2021-07", metavar="FIRST..LAST")
+    release.add_argument("--gcs-months", default="yellow,green:2020-01..2020-12",
+                         help="with --release: also into GCS and BigQuery: COLORS:FIRST..LAST, all or none "
+                              "(default: yellow and green 2020, the homework's year)")
+    release.add_argument("--skip-floors", action="store_true",
+                         help="with --release: only the release's backfill (no floors, pure way or empty tasks)")
     args = parser.parse_args(argv)
     command = "./dev bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.release:
+        return run_release_bench(args)
 
     months = [("yellow", month, rows) for month, rows in MONTH_ROWS.items()]
     months += [("yellow", month, MONTH_ROWS[MONTH]) for month in backfill_months(args.backfill)
@@ -189,7 +207,22 @@ def main(argv: list[str] | None = None) -> int:
         "infers types and filters nothing, so it writes more rows.",
         *dag_import_notes,
     ]
-    RESULTS_FILE.write_text(markdown_report(command.strip(), facts, rounds, notes, sections))
+    from bench.release import kept_sections
+
+    RESULTS_FILE.write_text(markdown_report(command.strip(), facts, rounds, notes, sections)
+                            + kept_sections(RESULTS_FILE))
+    print(f"\nwritten to {RESULTS_FILE.relative_to(REPO)}")
+    return 0
+
+
+def run_release_bench(args) -> int:
+    from bench.release import run_release, write_section
+
+    env = child_environment("postgresql://unset", "http://unset")
+    compile_bytecode(env)
+    section = run_release(args, BENCH_DIR / "release", env)
+    print("\n" + section)
+    write_section(RESULTS_FILE, section, f"{args.executor}{' chaos' if args.chaos else ''}")
     print(f"\nwritten to {RESULTS_FILE.relative_to(REPO)}")
     return 0
 

@@ -27,6 +27,8 @@ import psycopg
 HEARTBEAT_TIMEOUT_SECONDS = 20
 HEARTBEAT_DETECTION_SECONDS = 2
 RETRY_DELAY_SECONDS = 3
+# A fault that is undone (a full disk) is undone after this long even if nothing noticed it.
+UNDO_AFTER_SECONDS = 60
 RECOVERY_ENVIRONMENT = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(HEARTBEAT_DETECTION_SECONDS),
@@ -76,26 +78,33 @@ class Supervisor:
     def __init__(self, stack, cluster, servers: dict[str, object] | None = None, interval: float = 1.0) -> None:
         self.stack, self.cluster, self.servers, self.interval = stack, cluster, servers or {}, interval
         self.restarts: list[tuple[str, dt.datetime]] = []
+        self.failures: list[str] = []  # restarts that failed, to be tried again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            with contextlib.suppress(Exception):  # a restart that fails is tried again on the next round
+            try:
                 self.restart_what_died()
+            except Exception as error:  # noqa: BLE001 - a restart that fails is tried again on the next round
+                self.failures.append(f"{now():%H:%M:%S} {type(error).__name__}: {str(error)[:300]}")
 
     def restart_what_died(self) -> None:
         if not self.cluster.is_running():
             self.cluster.start()
-            self.restarts.append(("postgres", now()))
+            self._restarted("postgres")
         for name, server in self.servers.items():
             if not server.is_running():
                 server.start()
-                self.restarts.append((name, now()))
+                self._restarted(name)
         for name, process in list(self.stack.processes.items()):
             if process.poll() is not None:
                 self.stack.relaunch(name)
-                self.restarts.append((name, now()))
+                self._restarted(name)
+
+    def _restarted(self, name: str) -> None:
+        self.restarts.append((name, now()))
+        print(f"    {now():%H:%M:%S} supervisor: restarted {name}", flush=True)
 
     def restarted_since(self, name: str, since: dt.datetime) -> dt.datetime | None:
         return next((at for restarted, at in self.restarts if restarted == name and at >= since), None)
@@ -123,10 +132,20 @@ def copy_running(taxi_dsn: str) -> bool:
                             " AND state = 'active'").fetchone()[0] > 0
 
 
-def successes_since(metadata_dsn: str, since: dt.datetime) -> int:
+def successes_since(metadata_dsn: str, since: dt.datetime, task_id_like: str = "%") -> int:
     with psycopg.connect(metadata_dsn, connect_timeout=3) as conn:
-        return conn.execute("SELECT count(*) FROM task_instance WHERE state = 'success' AND end_date > %s",
-                            (since,)).fetchone()[0]
+        return conn.execute("SELECT count(*) FROM task_instance WHERE state = 'success' AND end_date > %s"
+                            " AND task_id LIKE %s", (since, task_id_like)).fetchone()[0]
+
+
+def failed_tries_since(metadata_dsn: str, task_id: str, since: dt.datetime) -> int:
+    """Tries of the task that failed after `since`, retried or not."""
+    with psycopg.connect(metadata_dsn, connect_timeout=3) as conn:
+        return conn.execute(
+            "SELECT (SELECT count(*) FROM task_instance_history WHERE task_id = %(task)s AND state = 'failed'"
+            " AND end_date > %(since)s) + (SELECT count(*) FROM task_instance WHERE task_id = %(task)s"
+            " AND state IN ('up_for_retry', 'failed') AND end_date > %(since)s)",
+            {"task": task_id, "since": since}).fetchone()[0]
 
 
 class StagingDisk:
@@ -181,8 +200,10 @@ class Fault:
     ready: Callable[[], bool]
     strike: Callable[[], str]  # does the harm; returns what it hit
     restarted: str | None = None  # the supervisor's name of what it kills, if anything
-    hold_seconds: float = 0.0  # a fault that is undone by time (a full disk freed): how long it lasts
-    undo: Callable[[], None] | None = None
+    undo: Callable[[], None] | None = None  # a fault that is undone (a full disk freed)...
+    undo_when: Callable[[dt.datetime], bool] | None = None  # ...once this holds of the strike's time, or after
+    # UNDO_AFTER_SECONDS
+    recovered_by: str = "%"  # recovered when a task with this id (LIKE) succeeds after the fault
 
 
 @dataclass
@@ -211,9 +232,12 @@ class ChaosSchedule:
             record = FaultRecord(fault.name, "", now())
             record.detail = fault.strike()
             self.records.append(record)
-            if fault.hold_seconds:
-                self._stop.wait(fault.hold_seconds)
+            print(f"    {record.at:%H:%M:%S} fault: {fault.name} ({record.detail})", flush=True)
             if fault.undo:
+                undo_by = time.monotonic() + UNDO_AFTER_SECONDS
+                while (fault.undo_when and not _safely(lambda: fault.undo_when(record.at)) and time.monotonic() < undo_by
+                       and not self._stop.is_set()):
+                    self._stop.wait(self.poll_seconds)
                 fault.undo()
             self._wait_for_recovery(record, fault)
 
@@ -222,8 +246,10 @@ class ChaosSchedule:
             if fault.restarted and not record.restarted_at:
                 record.restarted_at = self.supervisor.restarted_since(fault.restarted, record.at)
             if (not fault.restarted or record.restarted_at) and _safely(
-                    lambda: successes_since(self.metadata_dsn, record.at) > 0):
+                    lambda: successes_since(self.metadata_dsn, record.at, fault.recovered_by) > 0):
                 record.recovered_at = now()
+                print(f"    {record.recovered_at:%H:%M:%S} recovered from {fault.name} in "
+                      f"{record.recovery_seconds:.1f} s", flush=True)
                 return
             self._stop.wait(self.poll_seconds * 5)
 
