@@ -185,11 +185,8 @@ def run_release(args, work: Path, env: dict[str, str]) -> str:
             report=report,
         )
         report.postgres_facts = postgres_facts(cluster, taxi_dsn)
-        held = postgres_month_rows(taxi_dsn, SCHEMA, colors)
-        report.problems += inexact_months(generated, held, "Postgres")
-        report.postgres_rows = sum(held.values())
         if gcs_months:
-            report.problems += lake_problems(gcs, bigquery, gcs_months, held)
+            report.problems += lake_problems(gcs, bigquery, gcs_months, report.held)
     finally:
         for server in (bigquery, gcs, source):
             if server:
@@ -280,7 +277,8 @@ def backfill_phase(name: str, cluster, env: dict, work: Path, generated: dict, g
                    executor: str = "local", dags_folder: Path = REPO / "dags",
                    dag_format: str = "{}_taxi_to_postgres", chaos_seed: int | None = None,
                    servers: dict | None = None, taxi_dsn: str = "", folders: dict | None = None,
-                   report: Report | None = None) -> Phase:
+                   report: Report | None = None, fault_window_seconds: float | None = None,
+                   slots: int = SLOTS) -> Phase:
     """Backfill each color's months (and the GCS months) on a stack of its own; the phase's figures."""
     from devstack.airflow_stack import AirflowStack, airflow_environment
     from devstack.redis_server import RedisServer
@@ -314,7 +312,7 @@ def backfill_phase(name: str, cluster, env: dict, work: Path, generated: dict, g
         stack_env = airflow_environment(home, f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{cluster.port}/"
                                               f"{metadata_db}", staging_target, extra, base=env)
         stack_env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags_folder)
-        stack = cleanup.enter_context(AirflowStack(stack_env, free_port(), parallelism=SLOTS,
+        stack = cleanup.enter_context(AirflowStack(stack_env, free_port(), parallelism=slots,
                                                    celery_workers=2 if executor == "celery" else 0))
         colors = sorted({color for color, _ in generated})
         dag_ids = [dag_format.format(color) for color in colors]
@@ -325,7 +323,8 @@ def backfill_phase(name: str, cluster, env: dict, work: Path, generated: dict, g
             supervisor = cleanup.enter_context(faults.Supervisor(stack, cluster, servers))
             chaos = cleanup.enter_context(faults.ChaosSchedule(
                 release_faults(stack, cluster, servers or {}, disk if executor == "local" else None,
-                               metadata_dsn, taxi_dsn, chaos_seed, executor, bool(gcs_months), expected_seconds(generated)),
+                               metadata_dsn, taxi_dsn, chaos_seed, executor, bool(gcs_months),
+                               fault_window_seconds or expected_seconds(generated)),
                 metadata_dsn, supervisor))
         print(f"--> {name}: backfill of {', '.join(dag_ids)} over {months[0]}..{months[-1]}"
               + (f", GCS for {len(gcs_months)} months" if gcs_months else "")
@@ -338,7 +337,7 @@ def backfill_phase(name: str, cluster, env: dict, work: Path, generated: dict, g
         with ThreadPoolExecutor(len(backfills)) as pool:
             list(pool.map(lambda backfill: _cli_surviving_faults(
                 stack, "backfill", "create", "--dag-id", backfill[0], "--from-date", f"{backfill[1]}-01",
-                "--to-date", f"{backfill[2]}-01", "--max-active-runs", str(SLOTS)), backfills))
+                "--to-date", f"{backfill[2]}-01", "--max-active-runs", str(slots)), backfills))
         _wait(lambda: all(_backfill_done(metadata_dsn, dag_id) for dag_id, _, _ in backfills), 6 * 3600,
               "the backfills to complete")
         if gcs_months:
@@ -354,6 +353,8 @@ def backfill_phase(name: str, cluster, env: dict, work: Path, generated: dict, g
         if report is not None:
             report.problems += unfinished_runs(metadata_dsn)
             if dags_folder == REPO / "dags":
+                report.held = postgres_month_rows(taxi_dsn, SCHEMA, colors)
+                report.problems += inexact_months(generated, report.held, "Postgres")
                 report.problems += audit_problems(taxi_dsn, SCHEMA, metadata_dsn, generated)
             report.failed_runs = _runs_in(metadata_dsn, ("failed",))
     print(f"    {wall:.1f} s", flush=True)
@@ -503,7 +504,7 @@ class Report:
     empty: Phase | None = None
     release: Phase | None = None
     postgres_facts: dict = field(default_factory=dict)
-    postgres_rows: int = 0
+    held: dict = field(default_factory=dict)  # {(color, month): rows} in Postgres at the end
     problems: list[str] = field(default_factory=list)
     failed_runs: list[str] = field(default_factory=list)
     fault_log: list = field(default_factory=list)
@@ -566,7 +567,7 @@ class Report:
                           f"{facts['checkpoint_sync_s']:.0f} s syncing); the loads' own seconds: "
                           f"{sum(row[1] for row in loads):.0f} s storing, {sum(row[2] for row in loads):.0f} s "
                           f"reading and cleaning; settings {facts['settings']}."]
-        lines += ["", f"Checked: {self.postgres_rows:,} rows in Postgres against {kept:,} the source keeps; "
+        lines += ["", f"Checked: {sum(self.held.values()):,} rows in Postgres against {kept:,} the source keeps; "
                       + ("**every month exact**, one audit row for each month's last successful load, no run left "
                          "queued or running" if not self.problems else f"**{len(self.problems)} problems**")
                       + (f"; failed runs along the way: {len(self.failed_runs)}" if self.failed_runs else "") + "."]

@@ -144,7 +144,7 @@ def airflow_db():
 # that starts such a service belongs here.
 SLOW_FIXTURES = {"airflow_db", "airflow_stack", "gcs_emulator", "bigquery_emulator", "redis_server"}
 # Modules that start these services themselves, without the session's fixtures (the emulators' own tests).
-SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator", "RedisServer"}
+SLOW_SERVICES = {"AirflowStack", "GcsEmulator", "BigQueryEmulator", "RedisServer", "backfill_phase"}
 # Browser tests drive the UI of a running Airflow.
 SLOW_DIRS = (REPO / "tests" / "ui",)
 

@@ -24,6 +24,7 @@ class MonthLoad:
     run_id: str | None = None
     rows_dropped: dict[str, int] = field(default_factory=dict)
     generation: int | None = None  # GCS: the manifest's; BigQuery: that of the manifest it was loaded from
+    rows_read: int | None = None  # Postgres: the rows the source file had, before the rules dropped any
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,32 @@ class Coverage:
                 if (color, month) not in self.loads or (color, month) in self.failed_runs]
 
 
+@dataclass(frozen=True)
+class YearTotal:
+    """How far a destination has got with one color's year: "yellow 2020: 12 of 12 months, 24,648,499 read"."""
+
+    color: str
+    year: str
+    months_loaded: int
+    months_published: int
+    rows: int  # loaded
+    rows_read: int | None  # Postgres: what the source files held; None where the destination does not know
+
+
+def year_totals(coverage: Coverage, months: Iterable[str] = ()) -> list[YearTotal]:
+    """Per color and year of the months (default: the release's), the months loaded and their rows."""
+    months = list(months or release_months())
+    totals = []
+    for year in sorted({month[:4] for month in months}):
+        in_year = [month for month in months if month.startswith(year)]
+        for color in TAXI_COLORS:
+            loads = [coverage.loads[(color, month)] for month in in_year if (color, month) in coverage.loads]
+            read = [load.rows_read for load in loads]
+            totals.append(YearTotal(color, year, len(loads), len(in_year), sum(load.rows for load in loads),
+                                    sum(read) if loads and None not in read else None))
+    return totals
+
+
 def release_months() -> list[str]:
     months, month = [], FIRST_MONTH
     while month <= LAST_MONTH:
@@ -75,8 +102,9 @@ def postgres_loads(conn, schema: str) -> dict[tuple[str, str], MonthLoad]:
     if conn.execute("SELECT to_regclass(%s)", (f"{schema}.load_audit",)).fetchone()[0] is None:
         return {}
     rows = conn.execute(statement("latest_loads", schema=schema)).fetchall()
-    return {(color, month): MonthLoad(rows=loaded, loaded_at=at, run_id=run_id, rows_dropped=dropped or {})
-            for color, month, loaded, dropped, at, run_id in rows}
+    return {(color, month): MonthLoad(rows=loaded, loaded_at=at, run_id=run_id, rows_dropped=dropped or {},
+                                      rows_read=read)
+            for color, month, loaded, dropped, at, run_id, read in rows}
 
 
 def gcs_loads(client, bucket: str, prefix: str) -> dict[tuple[str, str], MonthLoad]:

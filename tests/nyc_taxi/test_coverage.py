@@ -3,15 +3,18 @@ import time
 
 
 from nyc_taxi.coverage import (
+    GCS,
     POSTGRES,
     Coverage,
     MonthLoad,
+    YearTotal,
     behind_gcs,
     gcs_loads,
     latest_run_failures,
     postgres_loads,
     read_within,
     release_months,
+    year_totals,
 )
 from nyc_taxi.gcs import MonthLayout
 from nyc_taxi.months import TaxiMonth
@@ -75,6 +78,20 @@ def test_postgres_coverage_is_the_latest_audit_row_of_each_month(pg_conn, pg_sch
     [(key, load)] = postgres_loads(pg_conn, pg_schema).items()
     assert key == ("green", "2021-01")
     assert (load.rows, load.run_id, load.rows_dropped) == (95, "manual__2", {"passenger_count > 0": 5})
+    assert load.rows_read == 100
+
+
+def test_a_year_counts_its_months_loaded_of_those_published_and_their_rows():
+    loads = {("yellow", f"2020-{month:02d}"): MonthLoad(10 * month, AT, rows_read=11 * month) for month in range(1, 13)}
+    loads[("green", "2020-01")] = MonthLoad(5, AT, rows_read=6)
+    totals = {(total.color, total.year): total for total in year_totals(Coverage(POSTGRES, loads=loads))}
+    assert totals[("yellow", "2020")] == YearTotal("yellow", "2020", 12, 12, 780, 858)
+    assert totals[("green", "2020")] == YearTotal("green", "2020", 1, 12, 5, 6)
+    assert totals[("fhv", "2020")] == YearTotal("fhv", "2020", 0, 12, 0, None)
+    assert totals[("yellow", "2021")].months_published == 7  # the release ends in 2021-07
+    in_gcs = year_totals(Coverage(GCS, loads={("green", "2020-01"): MonthLoad(5, AT)}), ["2020-01"])
+    assert [(total.color, total.months_loaded, total.rows_read) for total in in_gcs] == \
+        [("yellow", 0, None), ("green", 1, None), ("fhv", 0, None)]
 
 
 def test_gcs_coverage_lists_each_month_with_its_rows_in_one_call(bucket, gcs_client, write, tmp_path):

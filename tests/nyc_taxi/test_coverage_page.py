@@ -21,6 +21,16 @@ def test_a_loaded_month_shows_its_rows_what_each_rule_dropped_when_and_its_run()
     assert "<b>Never loaded:</b> yellow 2019-01..2020-12, 2021-02..2021-07; green 2019-01..2021-07" in html
 
 
+def test_each_destination_says_how_far_it_has_got_with_each_year():
+    loads = {("yellow", f"2020-{month:02d}"): MonthLoad(2_000_000, AT, rows_read=2_054_041) for month in range(1, 13)}
+    loads[("green", "2020-03")] = MonthLoad(200_000, AT, rows_read=223_406)
+    html = page_of(Coverage(POSTGRES, loads=loads))
+    assert ("<td class='loaded' data-color='yellow' data-year='2020'>12 of 12 months"
+            "<div class='small'>24,648,492 read, 24,000,000 loaded</div></td>") in html
+    assert "<td class='behind' data-color='green' data-year='2020'>1 of 12 months" in html
+    assert "<td class='missing' data-color='fhv' data-year='2021'>0 of 7 months" in html
+
+
 def test_a_month_whose_latest_run_failed_is_a_gap_linked_to_that_run():
     html = page_of(Coverage(GCS, failed_runs={("green", "2021-04"): "manual__x"}))
     assert "<b>Latest run failed:</b> green 2021-04" in html
