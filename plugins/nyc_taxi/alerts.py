@@ -118,9 +118,10 @@ def month_late(context: dict, late_after_seconds: float) -> None:
     """The DAGs' deadline callback (run by the executor): the run has not succeeded `late_after_seconds` after it was
     queued. A run that already failed has said so; this says nothing for it."""
     try:
-        dag_run = context["dag_run"]
+        dag_run = context["dag_run"]  # the REST API's DAGRunResponse, as JSON
+        run_id = dag_run["dag_run_id"]
         if dag_run.get("state") == "failed":
-            log.info("%s missed its deadline after failing: the failure alert has told", dag_run["run_id"])
+            log.info("%s missed its deadline after failing: the failure alert has told", run_id)
             return
         logical_date = dag_run.get("logical_date")
         if isinstance(logical_date, str):
@@ -128,8 +129,8 @@ def month_late(context: dict, late_after_seconds: float) -> None:
         params = {**(dag_run.get("conf") or {})}
         month = month_of_context(dag_run["dag_id"], params, logical_date)
         waited = dt.timedelta(seconds=round(late_after_seconds))
-        send(Alert("late", dag_run["dag_id"], month or f"run {dag_run['run_id']}",
-                   f"not loaded {waited} after its run {dag_run['run_id']} was queued "
+        send(Alert("late", dag_run["dag_id"], month or f"run {run_id}",
+                   f"not loaded {waited} after its run {run_id} was queued "
                    f"(state: {dag_run.get('state')})"))
     except Exception:
         log.exception("could not send the late alert")
