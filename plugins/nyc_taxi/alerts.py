@@ -39,21 +39,23 @@ class Alert:
     detail: str
     task_id: str | None = None
     log_url: str | None = None
+    items: tuple[str, ...] = ()  # a digest's one line per month
 
     @property
     def subject(self) -> str:
         task = f", task {self.task_id}" if self.task_id else ""
-        return f"[nyc-taxi] {self.kind}: {self.month} ({self.dag_id}{task})"
+        summary = f": {self.detail}" if self.items else ""
+        return f"[nyc-taxi] {self.kind}: {self.month}{summary} ({self.dag_id}{task})"
 
     @property
     def lines(self) -> list[str]:
-        lines = [f"DAG: {self.dag_id}", f"month: {self.month}"]
+        lines = [f"DAG: {self.dag_id}", f"{'months' if self.items else 'month'}: {self.month}"]
         if self.task_id:
             lines.append(f"task: {self.task_id}")
         lines.append(f"{'error' if self.kind == 'failed' else 'what'}: {self.detail}")
         if self.log_url:
             lines.append(f"log: {self.log_url}")
-        return lines
+        return lines + list(self.items)
 
     @property
     def text(self) -> str:
@@ -97,15 +99,25 @@ def task_failed(context) -> None:
                       task_id=ti.task_id, log_url=ti.log_url)
         if month:
             _remember_failing(ti.dag_id, month, alert)
+        if is_backfill(context["dag_run"]):
+            log.info("%s failed in a backfill: its digest names it when the backfill ends", month)
+            return
         send(alert)
     except Exception:
         log.exception("could not send the failure alert; the task's result stands")
+
+
+def is_backfill(dag_run) -> bool:
+    run_type = dag_run.get("run_type") if isinstance(dag_run, dict) else getattr(dag_run, "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == "backfill"
 
 
 def run_succeeded(context) -> None:
     """`on_success_callback` of every DAG (run by the dag-processor): "recovered" if the run's month was failing."""
     try:
         dag_run = context["dag_run"]
+        if is_backfill(dag_run):
+            return  # the backfill's digest says which months recovered
         month = month_of_context(dag_run.dag_id, context.get("params") or {}, context.get("logical_date"))
         if not month or _forget_failing(dag_run.dag_id, month) is None:
             return
@@ -122,6 +134,9 @@ def month_late(context: dict, late_after_seconds: float) -> None:
         run_id = dag_run["dag_run_id"]
         if dag_run.get("state") == "failed":
             log.info("%s missed its deadline after failing: the failure alert has told", run_id)
+            return
+        if is_backfill(dag_run):
+            log.info("%s of a backfill missed its deadline: the backfill's digest reports its months", run_id)
             return
         logical_date = dag_run.get("logical_date")
         if isinstance(logical_date, str):

@@ -128,3 +128,23 @@ def test_each_task_sends_lineage_naming_the_file_the_table_and_the_rows(stack, j
         rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.yellow_tripdata WHERE source_month = '2020-07-01'"
                             ).fetchone()[0]
     assert table["outputFacets"]["outputStatistics"]["rowCount"] == rows > 0
+
+
+def test_a_backfill_of_failing_months_sends_one_digest(stack, publish, mail_server, json_receiver):
+    from tests.dags.conftest import latest_backfill
+
+    publish("yellow", 2019, 4, rows=3_000)  # 2019-03 and 2019-05 are not published: 404s
+    stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", "2019-03-01", "--to-date", "2019-05-01",
+              "--max-active-runs", "2")
+    _, runs = wait_for(lambda: (backfill := latest_backfill(stack, DAG_ID))[0] and backfill, 180,
+                       "the backfill to complete")
+    assert sorted(runs.values()) == ["failed", "failed", "success"]
+
+    [digest] = wait_for(lambda: mails_about(mail_server, "backfill", "2019-03..2019-05"), 60, "the digest")
+    assert digest["Subject"] == f"[nyc-taxi] backfill: yellow 2019-03..2019-05: 2 of 3 months failed ({DAG_ID})"
+    body = digest.get_body().get_content()
+    for month in ("2019-03", "2019-05"):
+        assert f"failed: yellow {month}: download_month: no data for yellow {month} at " in body
+        assert mails_about(mail_server, "failed", month) == []  # no mail per month
+    assert "yellow 2019-04" not in body
+    assert len(slack_posts_about(json_receiver, "backfill", "2019-03..2019-05")) == 1
