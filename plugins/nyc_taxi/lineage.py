@@ -85,7 +85,10 @@ def bigquery_table(color: str, month: str, rows: int | None = None) -> OutputDat
     from nyc_taxi.connections import bigquery_target
     from nyc_taxi.settings import settings_from_airflow
 
-    _, project, dataset, _ = bigquery_target(settings_from_airflow())
+    settings = settings_from_airflow()
+    # The connection's project only when the Variable names none: no hook to build for a name.
+    project = settings.bigquery_project or bigquery_target(settings)[1]
+    dataset = settings.bigquery_dataset
     facets, output_facets = _month_facets(color, month, None, rows)
     return OutputDataset(namespace="bigquery", name=f"{project}.{dataset}.{color}_tripdata", facets=facets,
                          outputFacets=output_facets)

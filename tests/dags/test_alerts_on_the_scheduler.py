@@ -100,7 +100,7 @@ def test_a_failed_month_alerts_once_a_reload_recovers_it_and_a_slow_one_is_late(
 
 
 def test_each_task_sends_lineage_naming_the_file_the_table_and_the_rows(stack, json_receiver, postgres_dsn):
-    from tests.dags.openlineage_events import validate_run_event
+    from tests.openlineage_events import validate_run_event
 
     # The first test's runs have finished; their COMPLETE events leave the task processes as they end.
     def complete_events():

@@ -85,3 +85,23 @@ print(json.dumps({{"seconds": seconds, "new": sorted(set(sys.modules) - before)}
     heavy = [name for name in parsed["new"] if name.startswith(HEAVY_MODULES)]
     assert heavy == []
     assert parsed["seconds"] < 2.0, f"parsing the DAG files took {parsed['seconds']:.2f} s"
+
+
+def test_every_task_alerts_after_its_last_try_and_every_monthly_dag_on_recovery_and_lateness(dag_bag):
+    from nyc_taxi import alerts
+
+    for dag in dag_bag.dags.values():
+        for task in dag.tasks:
+            assert as_list(task.on_failure_callback) == [alerts.task_failed], f"{dag.dag_id}.{task.task_id} tells no one"
+            assert not task.on_retry_callback, f"{dag.dag_id}.{task.task_id} alerts on a retry"
+    for dag_id in MONTHLY_DAG_IDS:
+        dag = dag_bag.dags[dag_id]
+        assert as_list(dag.on_success_callback) == [alerts.run_succeeded]
+        [deadline] = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+        assert type(deadline.reference).__name__ == "DagRunQueuedAtDeadline"
+        assert deadline.interval.total_seconds() == 3 * 86400
+        assert deadline.callback.path == "nyc_taxi.alerts.month_late"
+
+
+def as_list(callbacks) -> list:
+    return callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
