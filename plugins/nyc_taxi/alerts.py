@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from nyc_taxi.settings import VARIABLE_PREFIX, setting_from_airflow
@@ -169,20 +170,33 @@ def _forget_failing(dag_id: str, month: str) -> str | None:
     return recorded
 
 
-def send(alert: Alert) -> list[str]:
-    """Send the alert through each channel whose connection exists; returns the channels that were tried."""
-    tried = []
-    for channel, notifier in _notifiers(alert):
-        tried.append(channel)
+def send(alert: Alert, timeout_seconds: float = CHANNEL_TIMEOUT_SECONDS) -> list[str]:
+    """Send the alert through each channel whose connection exists, all at once, giving up on any that has not
+    answered within `timeout_seconds` (an SMTP hook retries five times by default): a failed task's slot is free
+    again within that. Returns the channels that were tried."""
+    import threading
+
+    def deliver(channel: str, notifier) -> None:
         try:
-            # The notifiers log and swallow their own errors; this guards against one that does not.
             notifier.notify({})
             log.info("sent the %s alert for %s by %s", alert.kind, alert.month, channel)
         except Exception as error:
             log.warning("could not send the %s alert for %s by %s: %s", alert.kind, alert.month, channel, error)
-    if not tried:
+
+    deliveries = {channel: threading.Thread(target=deliver, args=(channel, notifier), daemon=True,
+                                            name=f"nyc-taxi-alert-{channel}")
+                  for channel, notifier in _notifiers(alert)}
+    if not deliveries:
         log.info("no alert channel is configured (connections %s, %s): %s", SMTP_CONN_ID, SLACK_CONN_ID, alert.subject)
-    return tried
+    for delivery in deliveries.values():
+        delivery.start()
+    give_up_at = time.monotonic() + timeout_seconds
+    for channel, delivery in deliveries.items():
+        delivery.join(max(give_up_at - time.monotonic(), 0))
+        if delivery.is_alive():
+            log.warning("gave up on the %s alert for %s by %s after %.0f s", alert.kind, alert.month, channel,
+                        timeout_seconds)
+    return list(deliveries)
 
 
 def _notifiers(alert: Alert):

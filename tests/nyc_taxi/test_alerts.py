@@ -96,3 +96,19 @@ def test_the_deadline_is_a_setting():
     deadline = late_month_deadline({"NYC_TAXI_LATE_AFTER": "12h"})["deadline"]
     assert deadline.interval.total_seconds() == 12 * 3600
     assert deadline.callback.kwargs == {"late_after_seconds": 12 * 3600}
+
+
+def test_a_channel_that_never_answers_is_given_up_on(monkeypatch, caplog):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("AIRFLOW_CONN_NYC_TAXI_ALERTS_SMTP", f"smtp://127.0.0.1:{port}?disable_ssl=true&timeout=30")
+        monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_ALERT_EMAIL_TO", "a@localhost")
+        monkeypatch.delenv("AIRFLOW_CONN_NYC_TAXI_ALERTS_SLACK", raising=False)
+        started = time.monotonic()
+        assert send(FAILED, timeout_seconds=1) == ["email"]
+        assert time.monotonic() - started < 3
+    assert "gave up on the failed alert for green 2021-06 by email after 1 s" in caplog.text
