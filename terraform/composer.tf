@@ -90,6 +90,9 @@ resource "google_composer_environment" "nyc_taxi" {
 
       airflow_config_overrides = {
         "core-dags_are_paused_at_creation" = "True"
+        # Our tasks' lineage (plugins/nyc_taxi/lineage.py), for Composer's Dataplex lineage or your own transport.
+        "openlineage-extractors" = "nyc_taxi.lineage.MonthLineageExtractor"
+        "openlineage-namespace"  = "nyc_taxi"
       }
     }
 
