@@ -17,7 +17,7 @@ STAGED = {"color": "yellow", "month": "2021-01", "source_url": SOURCE}
 
 @pytest.fixture(autouse=True)
 def targets(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_NY_TAXI_POSTGRES", "postgresql://taxi:taxi@db.example:5433/ny_taxi")
+    monkeypatch.setenv("AIRFLOW_CONN_NY_TAXI_POSTGRES", "postgresql://taxi:taxi@127.0.0.1:5433/ny_taxi")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_POSTGRES_SCHEMA", "taxi_dev")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_GCS_BUCKET", "my-lake")
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_BIGQUERY_PROJECT", "my-project")
@@ -44,7 +44,7 @@ def test_the_postgres_load_writes_the_table_and_month_with_its_rows():
     event = as_event(lineage_of("clean_and_load_month_to_postgres", returned, pull={"download_month": STAGED}.get))
     assert event["inputs"][0]["name"] == "yellow/yellow_tripdata_2021-01.csv.gz"
     [table] = event["outputs"]
-    assert (table["namespace"], table["name"]) == ("postgres://db.example:5433", "ny_taxi.taxi_dev.yellow_tripdata")
+    assert (table["namespace"], table["name"]) == ("postgres://127.0.0.1:5433", "ny_taxi.taxi_dev.yellow_tripdata")
     assert table["facets"]["nycTaxiMonth"]["month"] == "2021-01"
     assert table["facets"]["nycTaxiMonth"]["part"] == "taxi_dev.yellow_tripdata_2021_01"
     assert table["outputFacets"]["outputStatistics"]["rowCount"] == 1229772
