@@ -250,6 +250,8 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
         # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
         env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
         env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
+    # The late alert on, as in a deployment (dag_settings.py says why it is off by default).
+    env.setdefault("NYC_TAXI_LATE_AFTER", "3d")
     emulators, stack, mail = [], None, None
     try:
         emulators = [] if postgres_only else start_gcp_emulators(env)

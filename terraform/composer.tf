@@ -85,6 +85,8 @@ resource "google_composer_environment" "nyc_taxi" {
           NYC_TAXI_SQL_DIR = "/home/airflow/gcs/data/include/sql"
           # pyarrow's jemalloc pool returns memory sooner (.env explains).
           ARROW_DEFAULT_MEMORY_POOL = "jemalloc"
+          # A month not loaded 3 days after its run was queued sends the late alert (docs/monitoring.md).
+          NYC_TAXI_LATE_AFTER = "3d"
         },
       )
 

@@ -87,7 +87,7 @@ print(json.dumps({{"seconds": seconds, "new": sorted(set(sys.modules) - before)}
     assert parsed["seconds"] < 2.0, f"parsing the DAG files took {parsed['seconds']:.2f} s"
 
 
-def test_every_task_alerts_after_its_last_try_and_every_monthly_dag_on_recovery_and_lateness(dag_bag):
+def test_every_task_alerts_after_its_last_try_and_every_monthly_dag_on_recovery(dag_bag):
     from nyc_taxi import alerts
 
     for dag in dag_bag.dags.values():
@@ -97,10 +97,8 @@ def test_every_task_alerts_after_its_last_try_and_every_monthly_dag_on_recovery_
     for dag_id in MONTHLY_DAG_IDS:
         dag = dag_bag.dags[dag_id]
         assert as_list(dag.on_success_callback) == [alerts.run_succeeded]
-        [deadline] = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
-        assert type(deadline.reference).__name__ == "DagRunQueuedAtDeadline"
-        assert deadline.interval.total_seconds() == 3 * 86400
-        assert deadline.callback.path == "nyc_taxi.alerts.month_late"
+        # Off unless NYC_TAXI_LATE_AFTER is set (dag_settings.py says why); test_alerts.py checks the deadline itself.
+        assert not dag.deadline
 
 
 def as_list(callbacks) -> list:

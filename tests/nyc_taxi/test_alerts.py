@@ -93,9 +93,12 @@ def test_the_deadline_is_a_setting():
     with pytest.raises(ValueError, match="NYC_TAXI_LATE_AFTER='soon' is not a duration"):
         late_month_deadline({"NYC_TAXI_LATE_AFTER": "soon"})
     assert late_month_deadline({"NYC_TAXI_LATE_AFTER": "off"}) == {}
-    deadline = late_month_deadline({"NYC_TAXI_LATE_AFTER": "12h"})["deadline"]
-    assert deadline.interval.total_seconds() == 12 * 3600
-    assert deadline.callback.kwargs == {"late_after_seconds": 12 * 3600}
+    assert late_month_deadline({}) == {}
+    deadline = late_month_deadline({"NYC_TAXI_LATE_AFTER": "3d"})["deadline"]
+    assert type(deadline.reference).__name__ == "DagRunQueuedAtDeadline"
+    assert deadline.interval.total_seconds() == 3 * 86400
+    assert deadline.callback.path == "nyc_taxi.alerts.month_late"
+    assert deadline.callback.kwargs == {"late_after_seconds": 3 * 86400}
 
 
 def test_a_channel_that_never_answers_is_given_up_on(monkeypatch, caplog):
