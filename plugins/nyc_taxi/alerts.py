@@ -99,7 +99,10 @@ def task_failed(context) -> None:
         alert = Alert("failed", ti.dag_id, month or f"run {ti.run_id}", one_line(context.get("exception")),
                       task_id=ti.task_id, log_url=ti.log_url)
         if month:
-            _remember_failing(ti.dag_id, month, alert)
+            try:
+                _remember_failing(ti.dag_id, month, alert)
+            except Exception:
+                log.exception("could not record %s as failing; the alert goes out all the same", month)
         if is_backfill(context["dag_run"]):
             log.info("%s failed in a backfill: its digest names it when the backfill ends", month)
             return
