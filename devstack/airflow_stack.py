@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -34,12 +35,16 @@ from devstack.local_env import (
     serve_generated_months,
     start_gcp_emulators,
 )
+from devstack.mail_server import MailServer
 from devstack.postgres_cluster import PostgresCluster
 from devstack.redis_server import RedisServer
 from devstack.server_process import stopped_with_parent
 from nyc_taxi.months import TAXI_COLORS
 
 STACK_HOME = LOCAL / "airflow-stack"
+# The alert mails the stack's DAGs send, one .eml file each, and the OpenLineage events of their tasks.
+MAIL_FOLDER = LOCAL / "mail"
+LINEAGE_FILE = LOCAL / "lineage" / "events.jsonl"
 # Celery workers share no disk, as on separate machines: a run's tasks stage in the GCS emulator's lake bucket.
 CELERY_STAGING_URL = f"gs://{LOCAL_BUCKET}/_staging"
 
@@ -251,9 +256,12 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
         # Catchup of the served months only, unless .env, .env.local or the shell says otherwise.
         env.setdefault("NYC_TAXI_SCHEDULE_START", months[0])
         env.setdefault("NYC_TAXI_SCHEDULE_END", months[-1])
-    emulators, stack = [], None
+    # The late alert on, as in a deployment (dag_settings.py says why it is off by default).
+    env.setdefault("NYC_TAXI_LATE_AFTER", "3d")
+    emulators, stack, mail = [], None, None
     try:
         emulators = [] if postgres_only else start_gcp_emulators(env)
+        mail = receive_alerts_and_lineage(env)
         if celery_workers:
             broker = RedisServer(LOCAL / "redis").start()
             env.update(broker.environment())
@@ -265,8 +273,22 @@ def local_stack(port: int = 8080, parallelism: int = 2, months: list[str] | None
     finally:
         if stack:
             stack.stop()
-        for running in emulators + [part for part in (broker, server) if part]:
+        for running in emulators + [part for part in (broker, server, mail) if part]:
             running.stop()
+
+
+def receive_alerts_and_lineage(env: dict[str, str]) -> MailServer | None:
+    """Unless `.env.local` or the shell configure their own: an SMTP server keeping the alerts in `.local/mail/`,
+    and OpenLineage's file transport writing to `.local/lineage/events.jsonl`. Returns the mail server it started."""
+    if "AIRFLOW__OPENLINEAGE__TRANSPORT" not in env:
+        LINEAGE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(LINEAGE_FILE), "append": True})
+    if "AIRFLOW_CONN_NYC_TAXI_ALERTS_SMTP" in env:
+        return None
+    mail = MailServer(MAIL_FOLDER).start()
+    env.update({name: value for name, value in mail.environment().items() if name not in env})
+    return mail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unpause DAG_ID; the UI's Backfill form does it). Unpausing also catches up {catchup}: set")
         print("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False to allow only backfills and manual runs.")
         print(f"Where each month landed, and the gaps: {stack.url}/nyc-taxi/ (or 'NYC taxi loads' under Browse).")
+        if env.get("AIRFLOW_CONN_NYC_TAXI_ALERTS_SMTP", "").startswith("smtp://127.0.0.1:"):
+            print(f"Alert mails (a month failed, recovered, late; a backfill's digest) land in {MAIL_FOLDER}/ as .eml.")
+        if str(LINEAGE_FILE) in env.get("AIRFLOW__OPENLINEAGE__TRANSPORT", ""):
+            print(f"OpenLineage events of every task: {LINEAGE_FILE} (one JSON event a line).")
         print("Ctrl-C stops Airflow (PostgreSQL keeps running; ./dev stop stops it).")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)

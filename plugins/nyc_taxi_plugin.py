@@ -1,5 +1,5 @@
-"""The project's Airflow plugin: the monthly DAGs' timetable, the notes naming each run's month, and the page
-"NYC taxi loads" in the UI's navigation.
+"""The project's Airflow plugin: the monthly DAGs' timetable, the notes naming each run's month, the digest a
+backfill's failures send, and the page "NYC taxi loads" in the UI's navigation.
 
 Airflow imports this file in every process, so it stays light: the page's app (FastAPI, the clients) is
 imported on its first request, by the api-server only.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from nyc_taxi import run_notes
+from nyc_taxi import alert_digest, run_notes
 from nyc_taxi.timetable import ReleaseMonthsTimetable
 
 LOADS_PAGE_PREFIX = "/nyc-taxi"
@@ -31,7 +31,7 @@ class _LoadsPageOnFirstRequest:
 class NycTaxiPlugin(AirflowPlugin):
     name = "nyc_taxi"
     timetables = [ReleaseMonthsTimetable]
-    listeners = [run_notes]
+    listeners = [run_notes, alert_digest]
     fastapi_apps = [{"app": _LoadsPageOnFirstRequest(), "url_prefix": LOADS_PAGE_PREFIX, "name": "NYC taxi loads"}]
     external_views = [{
         "name": "NYC taxi loads",

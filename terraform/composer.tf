@@ -85,11 +85,16 @@ resource "google_composer_environment" "nyc_taxi" {
           NYC_TAXI_SQL_DIR = "/home/airflow/gcs/data/include/sql"
           # pyarrow's jemalloc pool returns memory sooner (.env explains).
           ARROW_DEFAULT_MEMORY_POOL = "jemalloc"
+          # A month not loaded 3 days after its run was queued sends the late alert (docs/monitoring.md).
+          NYC_TAXI_LATE_AFTER = "3d"
         },
       )
 
       airflow_config_overrides = {
         "core-dags_are_paused_at_creation" = "True"
+        # Our tasks' lineage (plugins/nyc_taxi/lineage.py), for Composer's Dataplex lineage or your own transport.
+        "openlineage-extractors" = "nyc_taxi.lineage.MonthLineageExtractor"
+        "openlineage-namespace"  = "nyc_taxi"
       }
     }
 

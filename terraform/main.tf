@@ -19,6 +19,7 @@ locals {
     nyc_taxi_bigquery_project  = var.project_id
     nyc_taxi_bigquery_dataset  = google_bigquery_dataset.ny_taxi.dataset_id
     nyc_taxi_bigquery_location = google_bigquery_dataset.ny_taxi.location
+    nyc_taxi_alert_email_to    = var.alert_email_to
   }
 }
 

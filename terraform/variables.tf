@@ -109,3 +109,9 @@ variable "gke_node_service_account" {
   type        = string
   default     = ""
 }
+
+variable "alert_email_to" {
+  description = "Who the failure, recovered and late alerts mail (comma-separated); mail also needs the connection nyc_taxi_alerts_smtp (docs/monitoring.md). Empty: no mail."
+  type        = string
+  default     = ""
+}

@@ -173,3 +173,21 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(SESSION_DIR, ignore_errors=True)
     else:
         print(f"\nKept {SESSION_DIR} for its logs (Airflow homes, servers); remove it when done.")
+
+
+@pytest.fixture(scope="session")
+def mail_server():
+    """A real SMTP server (aiosmtpd) keeping each mail it receives as an .eml file."""
+    from devstack.mail_server import MailServer
+
+    with MailServer(SESSION_DIR / "mail") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def json_receiver():
+    """An HTTP server keeping each JSON body POSTed to it: Slack's webhook and the OpenLineage endpoint."""
+    from devstack.json_receiver import JsonReceiver
+
+    with JsonReceiver() as receiver:
+        yield receiver

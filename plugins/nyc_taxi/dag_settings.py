@@ -1,4 +1,4 @@
-"""What the monthly taxi DAGs share: schedule, dates, retries, the params of a manual run, and their assets."""
+"""What the monthly taxi DAGs share: schedule, dates, retries, alerts, the params of a manual run, and their assets."""
 
 from __future__ import annotations
 
@@ -6,14 +6,31 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param
+import re
 
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+)
+
+from nyc_taxi import alerts
 from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
 from nyc_taxi.timetable import ReleaseMonthsTimetable
 
 # Environment variables, read when a DAG file is parsed (no database call): narrow catchup to these months.
 SCHEDULE_START_ENV = "NYC_TAXI_SCHEDULE_START"
 SCHEDULE_END_ENV = "NYC_TAXI_SCHEDULE_END"
+# How long after its run is queued a month may take to load before the late alert: `3d`, `12h`, `90s`; `off`.
+# Off unless set: Airflow 3.3.2's `dag.test()` (and so `airflow dags test` and ./dev demo) fails on a DAG with a
+# deadline when the run ends (DeadlineAlertModel.get_by_id is given the alert's dict, not its id). The stack,
+# compose and the Helm values set 3d.
+LATE_AFTER_ENV = "NYC_TAXI_LATE_AFTER"
+DEFAULT_LATE_AFTER = "off"
 # When the BigQuery DAGs also run without an event, to load any month they missed.
 BIGQUERY_CATCH_UP_CRON = "0 6 * * *"
 
@@ -21,6 +38,8 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": dt.timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,
+    # After the last try only: a retry sends nothing (nyc_taxi/alerts.py).
+    "on_failure_callback": alerts.task_failed,
 }
 
 
@@ -30,6 +49,7 @@ def monthly_schedule(environ: Mapping[str, str] = os.environ) -> dict:
     The timetable bounds catchup. Airflow creates no task at all for a manual run dated outside the DAG's
     `start_date`..`end_date` (a green run that loaded nothing), so the DAG has no end date and starts at the epoch:
     a run dated today, or in 2018, then runs, and fails at once naming the months the release holds.
+    With the schedule come the run-level alerts (nyc_taxi/alerts.py); the task-level one is in DEFAULT_ARGS.
     """
     first, last = scheduled_months(environ)
     return {
@@ -41,7 +61,42 @@ def monthly_schedule(environ: Mapping[str, str] = os.environ) -> dict:
         "catchup": True,
         # A month's load keeps a core busy; two at once fill a 2-core machine.
         "max_active_runs": 2,
+        # A run that loads a failing month again sends "recovered"; one still unloaded long after it was queued, "late".
+        "on_success_callback": alerts.run_succeeded,
+        **late_month_deadline(environ),
     }
+
+
+def late_month_deadline(environ: Mapping[str, str] = os.environ) -> dict:
+    """Airflow's deadline alert for a month not loaded `NYC_TAXI_LATE_AFTER` (e.g. `3d`) after its run was queued;
+    `{}` when it is `off`, the default.
+
+    Measured from the queue, not from the logical date: a scheduled run is queued when its month is due, and a
+    backfill of 2019 is not 'late' the moment it is created. A run that succeeds in time drops its deadline.
+    """
+    late_after = parse_duration(environ.get(LATE_AFTER_ENV, "").strip() or DEFAULT_LATE_AFTER, LATE_AFTER_ENV)
+    if late_after is None:
+        return {}
+    return {"deadline": DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=late_after,
+        callback=SyncCallback(alerts.month_late, kwargs={"late_after_seconds": late_after.total_seconds()}),
+        name="month not loaded in time",
+    )}
+
+
+_DURATION = re.compile(r"(?P<amount>\d+(\.\d+)?)\s*(?P<unit>[smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str, name: str) -> dt.timedelta | None:
+    """`3d`, `12h`, `30m` or `90s` as a timedelta; None for `off`."""
+    if value.lower() == "off":
+        return None
+    matched = _DURATION.fullmatch(value)
+    if not matched or float(matched["amount"]) <= 0:
+        raise ValueError(f"{name}={value!r} is not a duration: write e.g. 3d, 12h, 30m, 90s, or off")
+    return dt.timedelta(seconds=float(matched["amount"]) * _UNIT_SECONDS[matched["unit"]])
 
 
 def scheduled_months(environ: Mapping[str, str] = os.environ) -> tuple[dt.date, dt.date]:

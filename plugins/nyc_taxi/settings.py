@@ -29,6 +29,8 @@ class Settings:
     bigquery_project: str | None = None  # None: the project of the google_cloud_default connection
     bigquery_dataset: str = "ny_taxi"
     bigquery_location: str = "US"
+    # Who the failure, recovered and late alerts mail (comma-separated), once the SMTP connection is set (alerts.py).
+    alert_email_to: str = ""
 
 
 def variable_name(setting: str) -> str:

@@ -85,3 +85,21 @@ print(json.dumps({{"seconds": seconds, "new": sorted(set(sys.modules) - before)}
     heavy = [name for name in parsed["new"] if name.startswith(HEAVY_MODULES)]
     assert heavy == []
     assert parsed["seconds"] < 2.0, f"parsing the DAG files took {parsed['seconds']:.2f} s"
+
+
+def test_every_task_alerts_after_its_last_try_and_every_monthly_dag_on_recovery(dag_bag):
+    from nyc_taxi import alerts
+
+    for dag in dag_bag.dags.values():
+        for task in dag.tasks:
+            assert as_list(task.on_failure_callback) == [alerts.task_failed], f"{dag.dag_id}.{task.task_id} tells no one"
+            assert not task.on_retry_callback, f"{dag.dag_id}.{task.task_id} alerts on a retry"
+    for dag_id in MONTHLY_DAG_IDS:
+        dag = dag_bag.dags[dag_id]
+        assert as_list(dag.on_success_callback) == [alerts.run_succeeded]
+        # Off unless NYC_TAXI_LATE_AFTER is set (dag_settings.py says why); test_alerts.py checks the deadline itself.
+        assert not dag.deadline
+
+
+def as_list(callbacks) -> list:
+    return callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
