@@ -220,7 +220,8 @@ def run_release_bench(args) -> int:
 
     env = child_environment("postgresql://unset", "http://unset")
     compile_bytecode(env)
-    section = run_release(args, BENCH_DIR / "release", env)
+    # A folder per executor and mode: a run never removes another's cluster or stack.
+    section = run_release(args, BENCH_DIR / "release" / f"{args.executor}{'-chaos' if args.chaos else ''}", env)
     print("\n" + section)
     write_section(RESULTS_FILE, section, f"{args.executor}{' chaos' if args.chaos else ''}")
     print(f"\nwritten to {RESULTS_FILE.relative_to(REPO)}")

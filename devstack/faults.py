@@ -116,6 +116,12 @@ class Supervisor:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+        # A server started with the parent-death signal dies with the thread that started it, this one's: the
+        # servers it restarted are started again from the caller's thread, to outlive it.
+        for name, server in self.servers.items():
+            if any(restarted == name for restarted, _ in self.restarts):
+                server.stop()
+                server.start()
 
 
 def running_tasks(metadata_dsn: str, task_id_like: str) -> list[tuple[str, str, str]]:
