@@ -84,6 +84,9 @@ def download_month_file(
                 raise SourceError(
                     f"download of {url} broke off after {checker.compressed_bytes:,} bytes: {error}"
                 ) from error
+            except OSError as error:  # the staging disk: full, gone, read-only
+                raise SourceError(f"download of {url} could not be staged at {destination} after "
+                                  f"{checker.compressed_bytes:,} bytes: {error.strerror or error}") from error
             checker.finish()
     seconds = time.monotonic() - started
     log.info(

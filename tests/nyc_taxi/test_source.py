@@ -84,3 +84,13 @@ def test_a_source_that_never_answers_in_time_is_named(source, url, tmp_path):
     with pytest.raises(SourceError, match="green_tripdata_2020-02.csv.gz could not be fetched"):
         download_month_file(url, tmp_path / "month.csv.gz", session=http_session(retries=1, backoff_seconds=0.01),
                             timeout_seconds=0.3)
+
+
+def test_a_full_staging_disk_fails_the_download_naming_the_month_and_leaves_nothing(url, published, tmp_path):
+    from devstack.faults import StagingDisk
+
+    with StagingDisk(tmp_path / "staging", size_mb=1) as disk:
+        disk.fill()
+        with pytest.raises(SourceError, match=r"green_tripdata_2020-02.csv.gz could not be staged .* No space left"):
+            download_month_file(url, disk.folder / MONTH.file_name, session=fast_retries())
+        assert [path.name for path in disk.folder.iterdir()] == [disk.ballast.name]
