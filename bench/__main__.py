@@ -11,14 +11,12 @@ Generates the months into .local/bench/source unless there, starts a PostgreSQL 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import re
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from psycopg import sql
 
 from bench import REPO
 from bench.backfill import SHORT_TASK_NAMES, SLOTS, BackfillResult, backfill_months, markdown_section, run_backfill
-from bench.measure import run_measured
+from bench.measure import PeakDisks, run_measured
 from bench.report import Result, machine, markdown_report, median_results, steps_text, text_table
 from bench.ways import GCS_BUCKET
 from devstack.gcs_emulator import GcsEmulator
@@ -236,7 +234,7 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
         command = [sys.executable, "-m", "airflow", "dags", "test", AIRFLOW_DAG, f"{way.month}-01"]
     else:
         command = ours_command(way.month, dsn, base_url, way.color, way.way, way.staging_url)
-    with PeakDiskUsage(BENCH_DIR / "work" / "staging") as staging_disk:
+    with PeakDisks({"staging": BENCH_DIR / "work" / "staging"}, interval=0.05) as disks:
         measured = run_measured(command, log, env=env)
     reported_rows = measured.steps.pop("_rows", 0)
     rows = count_rows(dsn, way.target) if way.target else reported_rows
@@ -251,8 +249,8 @@ def measure(way: Way, cluster: PostgresCluster, dsn: str, base_url: str, env: di
         note = f"+ check_month, which the DAG runs after the load: {check_seconds(dsn, way.color, way.month, rows):.1f} s"
         if not way.staging_url:
             compressed = release_path(SOURCE_ROOT, way.color, *map(int, way.month.split("-"))).stat().st_size
-            note += (f"; staging peak {staging_disk.peak_bytes / 2**20:,.0f} MiB, "
-                     f"{staging_disk.peak_bytes / compressed:.2f}× the .csv.gz")
+            note += (f"; staging peak {disks.peaks['staging'] / 2**20:,.0f} MiB, "
+                     f"{disks.peaks['staging'] / compressed:.2f}× the .csv.gz")
     print(f"    {measured.wall_seconds:.1f} s, {rows:,} rows, peak {measured.peak_rss_mb:.0f} MB; {steps_text(steps)}")
     return Result(way.label, month_label(way), measured.wall_seconds, rows, measured.peak_rss_mb, steps, note,
                   floor=way.way == FLOOR)
@@ -312,35 +310,6 @@ def ours_command(month: str, dsn: str, base_url: str, color: str = "yellow", way
         "--color", color, "--source-root", str(SOURCE_ROOT), "--work-dir", str(BENCH_DIR / "work"),
         *(["--staging-url", staging_url] if staging_url else []),
     ]
-
-
-class PeakDiskUsage:
-    """The most bytes under a folder at once while the block runs, polled every 50 ms."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.peak_bytes = folder, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak_bytes = max(self.peak_bytes, self._bytes_now())
-
-    def _bytes_now(self) -> int:
-        total = 0
-        for folder, _, names in os.walk(self.folder):
-            for name in names:
-                with contextlib.suppress(FileNotFoundError):  # removed while we looked
-                    total += os.stat(os.path.join(folder, name)).st_size
-        return total
-
-    def __enter__(self) -> PeakDiskUsage:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def reset_tables(cluster: PostgresCluster) -> None:

@@ -7,6 +7,7 @@ process's peak (hundreds of MB) for a child that used 2 MB. GNU time forks from 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,6 +16,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from devstack.server_process import Polling
 
 GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
 
@@ -66,3 +69,24 @@ def _last_json_line(stdout: str) -> dict:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+class PeakDisks(Polling):
+    """The most bytes under each folder at once while the block runs, polled every `interval` seconds."""
+
+    def __init__(self, folders: dict[str, Path], interval: float = 1.0) -> None:
+        self.folders, self.interval = folders, interval
+        self.peaks = {name: 0 for name in folders}
+
+    def poll(self) -> None:
+        for name, folder in self.folders.items():
+            self.peaks[name] = max(self.peaks[name], folder_bytes(folder))
+
+
+def folder_bytes(folder: Path) -> int:
+    total = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):  # removed while we looked
+                total += os.stat(os.path.join(parent, name)).st_size
+    return total

@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,8 +36,9 @@ import psycopg
 from psycopg import sql
 
 from bench import REPO
-from bench.measure import run_measured
+from bench.measure import PeakDisks, run_measured
 from devstack import faults
+from devstack.server_process import Polling
 from devstack.release import GeneratedFile, generate_release, release_files
 from devstack.release_check import audit_problems, inexact_months, postgres_month_rows, unfinished_runs
 
@@ -67,27 +67,27 @@ class Phase:
     tries: int = 0  # task instances' tries beyond the first
 
 
-class TaskPeakRss:
+class TaskPeakRss(Polling):
     """Every task process's peak RSS (VmHWM), polled from /proc: Airflow names a task's process
     `airflow worker -- <task instance id>`; at the end, the ids are mapped to task ids."""
 
-    def __init__(self, interval: float = 0.25) -> None:
-        self.interval, self.peaks_kb = interval, {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
+    interval = 0.25
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                with contextlib.suppress(OSError):
-                    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                        title = cmdline.read().decode(errors="replace")
-                    if found := re.match(r"airflow worker -- ([0-9a-f-]{36})", title):
-                        with open(f"/proc/{pid}/status") as status:
-                            hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
-                        self.peaks_kb[found.group(1)] = max(self.peaks_kb.get(found.group(1), 0), hwm)
+    def __init__(self) -> None:
+        self.peaks_kb = {}
+
+    def poll(self) -> None:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    title = cmdline.read().decode(errors="replace")
+                if found := re.match(r"airflow worker -- ([0-9a-f-]{36})", title):
+                    with open(f"/proc/{pid}/status") as status:
+                        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+                    self.peaks_kb[found.group(1)] = max(self.peaks_kb.get(found.group(1), 0), hwm)
+
 
     def by_task(self, metadata_dsn: str) -> dict[str, list[float]]:
         with psycopg.connect(metadata_dsn) as conn:
@@ -97,46 +97,6 @@ class TaskPeakRss:
         for ti_id, kb in self.peaks_kb.items():
             peaks.setdefault(ids.get(ti_id, "?"), []).append(kb / 1024)
         return peaks
-
-    def __enter__(self) -> TaskPeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-class PeakDisks:
-    """The most bytes under each folder at once, polled every `interval` seconds."""
-
-    def __init__(self, folders: dict[str, Path], interval: float = 1.0) -> None:
-        self.folders, self.interval = folders, interval
-        self.peaks = {name: 0 for name in folders}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            for name, folder in self.folders.items():
-                self.peaks[name] = max(self.peaks[name], folder_bytes(folder))
-
-    def __enter__(self) -> PeakDisks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def folder_bytes(folder: Path) -> int:
-    total = 0
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            with contextlib.suppress(OSError):  # removed while we looked, or a socket
-                total += os.lstat(os.path.join(parent, name)).st_blocks * 512
-    return total
 
 
 def run_release(args, work: Path, env: dict[str, str]) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 
+from devstack.server_process import Polling
+
 # The stack's recovery settings under faults: a task whose process died (its scheduler or worker killed) is failed
 # after missing heartbeats for this long (Airflow's default: 300 s), and retried after RETRY_DELAY_SECONDS (the DAGs'
 # own: 30 s, doubling).
@@ -71,7 +73,7 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class Supervisor:
+class Supervisor(Polling):
     """Restarts, every `interval` seconds, the stack's Airflow processes, the PostgreSQL cluster and the servers
     that are not running: `servers` maps a name to an object with `is_running()` and `start()`."""
 
@@ -79,15 +81,12 @@ class Supervisor:
         self.stack, self.cluster, self.servers, self.interval = stack, cluster, servers or {}, interval
         self.restarts: list[tuple[str, dt.datetime]] = []
         self.failures: list[str] = []  # restarts that failed, to be tried again
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.restart_what_died()
-            except Exception as error:  # noqa: BLE001 - a restart that fails is tried again on the next round
-                self.failures.append(f"{now():%H:%M:%S} {type(error).__name__}: {str(error)[:300]}")
+    def poll(self) -> None:
+        try:
+            self.restart_what_died()
+        except Exception as error:  # noqa: BLE001 - a restart that fails is tried again on the next round
+            self.failures.append(f"{now():%H:%M:%S} {type(error).__name__}: {str(error)[:300]}")
 
     def restart_what_died(self) -> None:
         if not self.cluster.is_running():
@@ -109,13 +108,8 @@ class Supervisor:
     def restarted_since(self, name: str, since: dt.datetime) -> dt.datetime | None:
         return next((at for restarted, at in self.restarts if restarted == name and at >= since), None)
 
-    def __enter__(self) -> Supervisor:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__exit__(*exc_info)
         # A server started with the parent-death signal dies with the thread that started it, this one's: the
         # servers it restarted are started again from the caller's thread, to outlive it.
         for name, server in self.servers.items():

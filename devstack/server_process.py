@@ -99,6 +99,29 @@ class ServerProcess:
         self.stop()
 
 
+class Polling:
+    """Calls `poll()` every `interval` seconds in a daemon thread while the `with` block runs."""
+
+    interval: float = 1.0
+
+    def poll(self) -> None:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self.poll()
+
+    def __enter__(self):
+        self._stopping = threading.Event()
+        self._poller = threading.Thread(target=self._loop, name=type(self).__name__, daemon=True)
+        self._poller.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopping.set()
+        self._poller.join()
+
+
 _ports_handed_out: set[int] = set()
 
 
