@@ -24,7 +24,9 @@ def test_a_year_of_every_color_survives_three_faults_and_ends_exact():
     generated = generate_release(SESSION_DIR / "release", release_files(first=f"{YEAR}-01", last=f"{YEAR}-12"),
                                  FRACTION, SEED, progress=lambda line: None)
     # A cluster of its own: the faults crash it, and the session's other stacks keep their metadata in theirs.
-    cluster = PostgresCluster(SESSION_DIR / "chaos-postgres" / "data", free_port(), fast=True).start()
+    # Durable, as a user's: with the session's fast settings (synchronous_commit off) an immediate stop loses commits
+    # already acknowledged, such as a finished task's XCom, and its downstream task fails on nothing.
+    cluster = PostgresCluster(SESSION_DIR / "chaos-postgres" / "data", free_port()).start()
     try:
         cluster.create_role_and_database("taxi", "taxi", "ny_taxi")
         with SourceServer(SESSION_DIR / "release") as source:
