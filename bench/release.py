@@ -554,12 +554,14 @@ class Report:
                       + (f"; failed runs along the way: {len(self.failed_runs)}" if self.failed_runs else "") + "."]
         lines += [f"- {problem}" for problem in self.problems[:30]]
         if self.fault_log:
-            lines += ["", "Fault log (seconds from the fault):", "", "| fault | what | at | restarted | recovered |",
-                      "|---|---|---|---:|---:|"]
+            lines += ["", "Fault log (seconds from the fault; a fault that is undone, from its undoing):", "",
+                      "| fault | what | at | restarted | undone | recovered |", "|---|---|---|---:|---:|---:|"]
             for record in self.fault_log:
                 restarted = ((record.restarted_at - record.at).total_seconds() if record.restarted_at else None)
+                undone = (record.undone_at - record.at).total_seconds() if record.undone_at else None
                 lines.append(f"| {record.name} | {record.detail} | {record.at:%H:%M:%S} | "
                              f"{f'{restarted:.1f}' if restarted is not None else '—'} | "
+                             f"{f'{undone:.1f}' if undone is not None else '—'} | "
                              f"{f'{record.recovery_seconds:.1f}' if record.recovery_seconds is not None else '—'} |")
             lines += ["", "The supervisor restarted: " + (", ".join(f"{name} at {at:%H:%M:%S}"
                                                                 for name, at in self.restarts) or "nothing")

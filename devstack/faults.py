@@ -31,9 +31,16 @@ HEARTBEAT_DETECTION_SECONDS = 2
 RETRY_DELAY_SECONDS = 3
 # A fault that is undone (a full disk) is undone after this long even if nothing noticed it.
 UNDO_AFTER_SECONDS = 60
+# Tasks a killed scheduler had queued but not started have no heartbeat: a new scheduler resets them once the old one
+# has missed its own heartbeats for SCHEDULER_DEAD_SECONDS (default 30 s), at its next orphan check, every
+# ORPHAN_CHECK_SECONDS (default 300 s: a full release under faults waited 314 s after a scheduler was killed).
+SCHEDULER_DEAD_SECONDS = 20
+ORPHAN_CHECK_SECONDS = 10
 RECOVERY_ENVIRONMENT = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(HEARTBEAT_DETECTION_SECONDS),
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": str(SCHEDULER_DEAD_SECONDS),
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": str(ORPHAN_CHECK_SECONDS),
 }
 # A cluster policy (Airflow's way for an installation to override what DAG files set): the DAGs' retry delay becomes
 # RETRY_DELAY_SECONDS in the stack whose config folder holds it. The dag-processor applies it when it parses.
@@ -62,11 +69,13 @@ class FaultRecord:
     detail: str
     at: dt.datetime
     restarted_at: dt.datetime | None = None  # when the supervisor had what died running again
+    undone_at: dt.datetime | None = None  # a fault that is undone (a full disk freed): when
     recovered_at: dt.datetime | None = None
 
     @property
     def recovery_seconds(self) -> float | None:
-        return (self.recovered_at - self.at).total_seconds() if self.recovered_at else None
+        """From the fault, or from its undoing (the disk freed), to the pipeline moving again."""
+        return (self.recovered_at - (self.undone_at or self.at)).total_seconds() if self.recovered_at else None
 
 
 def now() -> dt.datetime:
@@ -239,6 +248,8 @@ class ChaosSchedule:
                        and not self._stop.is_set()):
                     self._stop.wait(self.poll_seconds)
                 fault.undo()
+                record.undone_at = now()
+                print(f"    {record.undone_at:%H:%M:%S} undone: {fault.name}", flush=True)
             self._wait_for_recovery(record, fault)
 
     def _wait_for_recovery(self, record: FaultRecord, fault: Fault) -> None:
@@ -249,7 +260,8 @@ class ChaosSchedule:
                     lambda: successes_since(self.metadata_dsn, record.at, fault.recovered_by) > 0):
                 record.recovered_at = now()
                 print(f"    {record.recovered_at:%H:%M:%S} recovered from {fault.name} in "
-                      f"{record.recovery_seconds:.1f} s", flush=True)
+                      f"{record.recovery_seconds:.1f} s{' after it was undone' if record.undone_at else ''}",
+                      flush=True)
                 return
             self._stop.wait(self.poll_seconds * 5)
 
