@@ -7,6 +7,7 @@ OpenLineage's HTTP transport at the same receiver, and a deadline of 15 s (`NYC_
 """
 
 import json
+import re
 
 import psycopg
 import pytest
@@ -54,6 +55,18 @@ def finished(stack, run_id: str, timeout_seconds: float = 180) -> str:
                     timeout_seconds, f"{run_id} to finish")
 
 
+def runs_unfinished_at_deadline(stack) -> set[str]:
+    """The runs that had neither succeeded nor failed `LATE_AFTER_SECONDS` after they were queued."""
+    with psycopg.connect(stack.metadata_dsn) as conn:
+        rows = conn.execute("SELECT run_id FROM dag_run WHERE dag_id = %s AND coalesce(end_date, now()) - queued_at"
+                            " > make_interval(secs => %s)", (DAG_ID, LATE_AFTER_SECONDS)).fetchall()
+    return {run_id for (run_id,) in rows}
+
+
+def late_run_named(mail) -> str:
+    return re.search(r"after its run (\S+) was queued", mail.get_body().get_content()).group(1)
+
+
 def mails_about(mail_server, kind: str, month: str):
     return [mail for mail in mail_server.messages() if mail["Subject"].startswith(f"[nyc-taxi] {kind}: yellow {month}")]
 
@@ -93,8 +106,10 @@ def test_a_failed_month_alerts_once_a_reload_recovers_it_and_a_slow_one_is_late(
     assert len(late) == 1 and f"not loaded 0:00:{LATE_AFTER_SECONDS} after its run late was queued" in (
         late[0].get_body().get_content())
     assert finished(stack, "late") == "success"  # the alert changed nothing: the month still loads
-    # The failed run missed its deadline too, but its failure has already told.
-    assert mails_about(mail_server, "late", FAILING) == []
+    # The failed run missed its deadline too, but its failure has already told; on a loaded machine a run of the
+    # month may really still be going at its deadline, and then its "late" is right.
+    for mail in mails_about(mail_server, "late", FAILING):
+        assert late_run_named(mail) in runs_unfinished_at_deadline(stack), mail.get_body().get_content()
     assert mails_about(mail_server, "failed", LATE) == [] and mails_about(mail_server, "recovered", LATE) == []
     assert len(mails_about(mail_server, "failed", FAILING)) == 1
 
