@@ -85,7 +85,8 @@ class TaskPeakRss(Polling):
                     title = cmdline.read().decode(errors="replace")
                 if found := re.match(r"airflow worker -- ([0-9a-f-]{36})", title):
                     with open(f"/proc/{pid}/status") as status:
-                        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+                        # A process that has exited but not been reaped yet has no memory lines.
+                        hwm = next((int(line.split()[1]) for line in status if line.startswith("VmHWM")), 0)
                     self.peaks_kb[found.group(1)] = max(self.peaks_kb.get(found.group(1), 0), hwm)
 
 

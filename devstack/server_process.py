@@ -108,11 +108,15 @@ class Polling:
         raise NotImplementedError
 
     def _loop(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self.poll()
+        try:
+            while not self._stopping.wait(self.interval):
+                self.poll()
+        except BaseException as error:  # raised again by __exit__, in the thread that measures or watches
+            self._error = error
 
     def __enter__(self):
         self._stopping = threading.Event()
+        self._error: BaseException | None = None
         self._poller = threading.Thread(target=self._loop, name=type(self).__name__, daemon=True)
         self._poller.start()
         return self
@@ -120,6 +124,8 @@ class Polling:
     def __exit__(self, *exc_info) -> None:
         self._stopping.set()
         self._poller.join()
+        if self._error is not None:  # what it measured or watched stopped there: say so, not a partial result
+            raise RuntimeError(f"{type(self).__name__} stopped polling") from self._error
 
 
 _ports_handed_out: set[int] = set()
