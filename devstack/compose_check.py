@@ -12,7 +12,6 @@ down -v (removes them). A JSON report goes to .local/compose-check/report.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import sys
@@ -67,6 +66,16 @@ def override_file(source_url: str) -> dict:
     return {"services": {service: {"environment": environment} for service in AIRFLOW_SERVICES}}
 
 
+def poll(session: requests.Session, path: str) -> dict | None:
+    """GET /api/v2/`path` as JSON; None while it is not there yet or the api-server is too busy to answer in 30 s
+    (on a loaded 2-core machine it sometimes is: the callers poll until their own deadline)."""
+    try:
+        response = session.get(f"{AIRFLOW_URL}/api/v2/{path}", timeout=30)
+    except requests.RequestException:
+        return None
+    return response.json() if response.ok else None
+
+
 def service_states(ps_json: str) -> dict[str, list[dict]]:
     """`docker compose ps -a --format json` (one object a line, or one list) as service -> its containers."""
     text = ps_json.strip()
@@ -118,7 +127,7 @@ class ComposeCheck:
                                   "-f", str(COMPOSE_FILE), "-f", str(self.override), *profile_args, *args,
                                   check=check, capture=capture, timeout=timeout)
 
-    def wait_until_ready(self, profiles: tuple[str, ...] = (), timeout_seconds: float = 420) -> dict[str, list]:
+    def wait_until_ready(self, profiles: tuple[str, ...] = (), timeout_seconds: float = 600) -> dict[str, list]:
         deadline = time.monotonic() + timeout_seconds
         while True:
             services = service_states(self.compose("ps", "-a", "--format", "json", profiles=profiles).stdout)
@@ -155,7 +164,7 @@ class ComposeCheck:
 
     def wait_for_dag(self, session: requests.Session, dag_id: str, timeout_seconds: float = 180) -> None:
         deadline = time.monotonic() + timeout_seconds
-        while not session.get(f"{AIRFLOW_URL}/api/v2/dags/{dag_id}", timeout=30).ok:
+        while poll(session, f"dags/{dag_id}") is None:
             if time.monotonic() > deadline:
                 raise CheckFailed(f"{dag_id} was not parsed within {timeout_seconds:.0f} s\n{self.logs()}")
             time.sleep(2)
@@ -178,9 +187,9 @@ class ComposeCheck:
     def wait_for_run(self, session: requests.Session, dag_id: str, run_id: str, timeout_seconds: float) -> dict:
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            response = session.get(f"{AIRFLOW_URL}/api/v2/dags/{dag_id}/dagRuns/{run_id}", timeout=30)
-            if response.ok and response.json()["state"] in ("success", "failed"):
-                return response.json()
+            run = poll(session, f"dags/{dag_id}/dagRuns/{run_id}")
+            if run and run["state"] in ("success", "failed"):
+                return run
             time.sleep(2)
         raise CheckFailed(f"{dag_id} {run_id} did not finish within {timeout_seconds:.0f} s\n{self.logs()}")
 
@@ -309,7 +318,7 @@ class ComposeCheck:
         response.raise_for_status()
         backfill_id = response.json()["id"]
         deadline = time.monotonic() + 600
-        while not session.get(f"{AIRFLOW_URL}/api/v2/backfills/{backfill_id}", timeout=30).json().get("completed_at"):
+        while not (poll(session, f"backfills/{backfill_id}") or {}).get("completed_at"):
             if time.monotonic() > deadline:
                 raise CheckFailed(f"the backfill did not complete within 600 s\n{self.logs()}")
             time.sleep(3)
@@ -367,7 +376,7 @@ class ComposeCheck:
     def run(self, stages: tuple[str, ...]) -> bool:
         work = {"up": self.up, "emulators": self.emulators, "celery": self.celery, "restart": self.restart,
                 "down-v": self.remove}
-        with contextlib.closing(self.prepare_source()) as _:
+        with self.prepare_source():
             for name in stages:
                 if not self.stage(name, work[name]):
                     break
