@@ -12,6 +12,7 @@ down -v (removes them). A JSON report goes to .local/compose-check/report.json.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import sys
@@ -32,8 +33,12 @@ from devstack.synthetic_month import generate_month, release_path
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
 PROJECT = "nyc-taxi-compose-check"  # not the folder's name: a stack of the user's own from this folder stays
-AIRFLOW_URL = "http://127.0.0.1:8080"
-TAXI_DSN = "postgresql://taxi:taxi@127.0.0.1:54320/ny_taxi"
+# Host ports of the check's own (docker-compose.yaml's AIRFLOW_API_PORT and NY_TAXI_DB_PORT), so a `./dev stack`
+# or `./dev demo` on 8080 and 54320 neither stops the check nor is reached by it.
+AIRFLOW_PORT = 18080
+TAXI_DB_PORT = 15432
+AIRFLOW_URL = f"http://127.0.0.1:{AIRFLOW_PORT}"
+TAXI_DSN = f"postgresql://taxi:taxi@127.0.0.1:{TAXI_DB_PORT}/ny_taxi"
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-worker", "airflow-triggerer")
 ONE_SHOT_SERVICES = ("airflow-secrets", "airflow-init", "gcs-bucket")
@@ -111,6 +116,7 @@ def failed_one_shots(services: dict[str, list[dict]]) -> dict[str, int]:
 class ComposeCheck:
     def __init__(self, engine: DockerEngine, state_dir: Path = STATE_DIR, log: Callable[[str], None] = print) -> None:
         self.engine = engine
+        self.engine.environment.update(AIRFLOW_API_PORT=str(AIRFLOW_PORT), NY_TAXI_DB_PORT=str(TAXI_DB_PORT))
         self.state_dir = state_dir
         self.log = log
         self.override = state_dir / "compose.check.yaml"
@@ -394,6 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stages = tuple(name for name in STAGES if name in args.stages.split(","))
 
+    lock = hold_lock(STATE_DIR / "check.lock")
+    if lock is None:
+        print(f"compose check: another one is running (it holds {STATE_DIR / 'check.lock'})", file=sys.stderr)
+        return 2
     started = time.monotonic()
     engine = DockerEngine()
     report: dict = {"stages": []}
@@ -422,6 +432,28 @@ def main(argv: list[str] | None = None) -> int:
         (engine.state_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)
     return 0 if ok else 1
+
+
+def hold_lock(path: Path):
+    """The open lock file, locked for this process, or None when another compose check holds it: two checks
+    would bring each other's stack down (the same project, ports 8080 and 54320)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(path, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def running_elsewhere() -> bool:
+    """Whether a compose check is running now (holding its lock)."""
+    lock = hold_lock(STATE_DIR / "check.lock")
+    if lock is None:
+        return True
+    lock.close()
+    return False
 
 
 def print_report(report: dict) -> None:

@@ -132,6 +132,8 @@ def engine_answers() -> str | None:
 
 @pytest.mark.slow
 def test_compose_up_runs_every_profile_as_a_user_would():
+    if compose_check.running_elsewhere():
+        pytest.skip("a compose check is running already (`./dev compose-check`): two would share one project")
     reason = engine_answers()
     if reason:
         pytest.skip(f"{reason}: `./dev compose-check` starts one and runs this check (about 15 minutes)")
