@@ -115,7 +115,7 @@ def copy_python(prefix: Path, destination: Path) -> None:
     if stamp.exists() and stamp.read_text() == str(prefix):
         return
     shutil.rmtree(destination, ignore_errors=True)
-    site_packages = f"lib/python3.13/site-packages"
+    site_packages = "lib/python3.13/site-packages"
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         relative = os.path.relpath(folder, prefix)

@@ -1,8 +1,8 @@
 """`./dev compose-check`: docker-compose.yaml really run, and what the check relies on.
 
-The whole check (about 15 minutes; docs/testing.md, "Compose") runs only where a Docker engine answers, so
-`./dev test` on a machine without one skips it and stays within its budget; `./dev compose-check` starts the engine,
-and stops it again, itself. The rest reads the files and the check's plain functions.
+The whole check (26 minutes on 2 busy cores; docs/testing.md, "Compose") runs only where a Docker engine answers,
+so `./dev test` on a machine without one skips it and stays within its budget; `./dev compose-check` starts the
+engine, and stops it again, itself. The rest reads the files and the check's plain functions.
 """
 
 from __future__ import annotations
@@ -136,5 +136,5 @@ def test_compose_up_runs_every_profile_as_a_user_would():
         pytest.skip("a compose check is running already (`./dev compose-check`): two would share one project")
     reason = engine_answers()
     if reason:
-        pytest.skip(f"{reason}: `./dev compose-check` starts one and runs this check (about 15 minutes)")
+        pytest.skip(f"{reason}: `./dev compose-check` starts one and runs this check (26 minutes on 2 busy cores)")
     assert compose_check.main(["--stages", ",".join(compose_check.STAGES)]) == 0
