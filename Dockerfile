@@ -6,8 +6,8 @@ FROM apache/airflow:3.3.2-python3.11
 COPY requirements-airflow.txt /requirements-airflow.txt
 RUN pip install --no-cache-dir -r /requirements-airflow.txt
 
-# The staging volume mounts here; created by the airflow user, a new volume takes its ownership.
-RUN mkdir -p /opt/airflow/staging
+# The staging and auth volumes mount here; created by the airflow user, a new volume takes their ownership.
+RUN mkdir -p /opt/airflow/staging /opt/airflow/auth
 
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins

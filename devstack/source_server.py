@@ -1,4 +1,4 @@
-"""Serve a directory over HTTP on 127.0.0.1 in the release's URL layout (`/<color>/<file>`), with
+"""Serve a directory over HTTP on 127.0.0.1 (or another local address) in the release's URL layout (`/<color>/<file>`), with
 per-path fault injection (errors, HTML pages, truncated bodies, delays) for tests."""
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ class _Fault:
 class SourceServer:
     """`root/<color>/<file>` served at `{base_url}/<color>/<file>`; faults are scripted per URL path."""
 
-    def __init__(self, root: Path, port: int = 0) -> None:
+    def __init__(self, root: Path, port: int = 0, host: str = "127.0.0.1") -> None:
         self.root = Path(root).resolve()
         self.port = port
+        # Containers reach the host at its address on their bridge, not at 127.0.0.1 (devstack.compose_check).
+        self.host = host
         self.requests: list[tuple[str, str, int]] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._lock = threading.Lock()
@@ -47,13 +49,13 @@ class SourceServer:
     def base_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the server is not started")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
 
     def start(self) -> SourceServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(
