@@ -1,7 +1,8 @@
 """Wait in the triggerer for a live source's month to be published, then hand on what the server says of the file.
 
 The TLC publishes a month about two months after it ends. A run for a month not yet published does not fail: its
-first task asks once (HEAD), and if the file is not there defers to a trigger that asks again every
+first task asks once (HEAD), and if the file is not there and the month is one of the last two due (an older
+month that is missing fails at once: `TripSource.may_still_appear`) defers to a trigger that asks again every
 `nyc_taxi_tlc_poll_minutes` (60) from the triggerer, holding no worker slot, until it is, or until
 `nyc_taxi_tlc_wait_days` (40) have passed, when the task fails saying the month is not published yet. The file's
 ETag, size and Last-Modified go to the load's audit row, which is how a re-published month is told apart
@@ -88,7 +89,9 @@ class WaitForMonthFile(BaseOperator):
         from nyc_taxi.settings import setting_from_airflow
         from nyc_taxi.source import NOT_PUBLISHED_STATUSES, http_session
 
-        month, url, _ = _month_and_url(context)
+        from airflow.sdk.exceptions import AirflowFailException
+
+        month, url, source = _month_and_url(context)
         wait_days = float(setting_from_airflow("tlc_wait_days"))
         poll_seconds = float(setting_from_airflow("tlc_poll_minutes")) * 60
         try:
@@ -102,6 +105,10 @@ class WaitForMonthFile(BaseOperator):
                 return {**facts, "url": url}
             if response.status_code not in NOT_PUBLISHED_STATUSES:
                 log.warning("%s answered HTTP %s; waiting in the triggerer", url, response.status_code)
+            elif not source.may_still_appear(month.first_day):
+                raise AirflowFailException(
+                    f"no data for {month} at {url} (HTTP {response.status_code}: not published); a month this old "
+                    f"is not waited for")
         give_up_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=wait_days)
         log.info("%s is not published at %s yet: asking every %.0f s until %s", month, url, poll_seconds,
                  f"{give_up_at:%Y-%m-%d %H:%M} UTC")

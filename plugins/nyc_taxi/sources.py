@@ -59,6 +59,13 @@ class TripSource:
         today = today or dt.datetime.now(dt.timezone.utc).date()
         return add_months(today.replace(day=1), -self.publication_lag_months)
 
+    def may_still_appear(self, month: dt.date, today: dt.date | None = None) -> bool:
+        """Whether a month not there yet may still be published: on a live source, one of the last two due (due
+        `publication_lag_months` after it, and allowed a month more). An older month that is missing is missing: a
+        run fails at once rather than waiting weeks for it (the TLC's files list has gaps, docs/parquet-eras.md)."""
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        return self.live and add_months(month, self.publication_lag_months + 2) > today.replace(day=1)
+
     def file_name(self, service: str, label: str) -> str:
         return f"{service}_tripdata_{label}{self.suffix}"
 

@@ -364,3 +364,22 @@ def remove_zone_staging_files() -> None:
     from nyc_taxi.staging import remove
 
     remove(_zone_staging_path())
+
+
+@task
+def find_republished_months(color: str) -> list[dict]:
+    """The months of the color loaded into Postgres whose file the source has re-published since (another ETag or
+    size), as the params of a run that loads each again."""
+    from nyc_taxi.republished import loaded_files, republished
+    from nyc_taxi.source import http_session
+
+    session = http_session(retries=2)
+
+    def head(url: str):
+        response = session.head(url, allow_redirects=True, timeout=30)
+        return response.status_code, response.headers
+
+    with postgres_connection() as conn:
+        files = loaded_files(conn, color, setting_from_airflow("postgres_schema"))
+    months = republished(files, head)
+    return [{"year": int(label[:4]), "month": int(label[5:])} for label in months]

@@ -57,11 +57,13 @@ CLEANED_SUFFIX = ".arrow"
 _STAGING_OPTIONS = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=3))
 PROGRESS_EVERY_ROWS = 500_000
 
-# Rows per batch read from a Parquet file: a fhvhv batch of 64 Ki rows is about 15 MB as Arrow.
-PARQUET_BATCH_ROWS = 1 << 16
-# Bytes read ahead from the file: with pre-buffering off, pyarrow reads each column chunk's pages through a buffer
-# of this size instead of the whole row group at once.
-PARQUET_BUFFER_BYTES = 1 << 20
+# How a Parquet file is read (measured on fhvhv 2019-02, 25 columns: bench/results.md). Batches of 16 Ki rows: at
+# 64 Ki the process peaked at 284 MB, at 16 Ki at 175 MB, no slower. Each column's pages are read through a buffer
+# of 64 KiB, with pre-buffering off: pyarrow then reads a row group's pages as the batch needs them, not the whole
+# group (pre-buffering cost 60 MB more). One decoding thread: on two cores Postgres's backend takes the other.
+PARQUET_BATCH_ROWS = 1 << 14
+PARQUET_BUFFER_BYTES = 1 << 16
+PARQUET_THREADS = False
 
 # The files write integers as `1` or `1.0`: read as floats, made integers after a check.
 _READ_TYPES = {**{kind: arrow_type(kind) for kind in Kind}, Kind.INTEGER: pa.float64()}
@@ -289,8 +291,11 @@ def clean_batch(batch: pa.RecordBatch, color: str, stats: TransformStats,
     stats.rows_read += batch.num_rows
     rules = rules or RULES[color]
     for rule in (rule for rule in rules if rule.drops):
+        keep = rule.keep(batch)
+        if keep.null_count == 0 and pc.all(keep).as_py():
+            continue  # the rule drops nothing here: the batch is not copied
         before = batch.num_rows
-        batch = batch.filter(rule.keep(batch), null_selection_behavior="drop")
+        batch = batch.filter(keep, null_selection_behavior="drop")
         stats.dropped[rule.name] += before - batch.num_rows
     for rule in (rule for rule in rules if not rule.drops):
         stats.flagged[rule.name] += batch.num_rows - pc.sum(pc.fill_null(rule.keep(batch), False), min_count=0).as_py()
@@ -370,7 +375,8 @@ def read_parquet_batches(path, color: str, name: str | None = None) -> Iterator[
         columns = parquet_month_columns(color, label, file_columns, name)
         read = [column.source_name for column in columns if column.source_name is not None]
         rows_before = 0
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=read):
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=read,
+                                          use_threads=PARQUET_THREADS):
             yield _in_table_types(batch, columns, name, rows_before)
             rows_before += batch.num_rows
 

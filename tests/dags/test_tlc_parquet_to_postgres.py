@@ -14,11 +14,16 @@ from airflow.dag_processing.dagbag import DagBag
 from devstack.source_server import etag_of
 from devstack.synthetic_parquet import tlc_path, write_parquet_month
 from tests.conftest import REPO
+from nyc_taxi.sources import SOURCES, TLC_PARQUET
 from tests.dags.conftest import postgres_conn_uri
 
 
 def month(year, number):
     return dt.datetime(year, number, 1, tzinfo=dt.timezone.utc)
+
+
+# The latest month due today (two months back): the one a scheduled run waits for.
+LATEST = SOURCES[TLC_PARQUET].last_month("yellow")
 
 
 @pytest.fixture
@@ -63,7 +68,7 @@ def test_the_dags_follow_the_source_fhvhv_among_them_and_wait_for_their_month(tl
 
 
 def test_a_month_published_while_its_run_waits_is_loaded(tlc, postgres_dsn, pg_schema):
-    path = tlc_path(tlc.root, "yellow", 2024, 3)
+    path = tlc_path(tlc.root, "yellow", LATEST.year, LATEST.month)
     written = {}
 
     def heads():
@@ -74,25 +79,34 @@ def test_a_month_published_while_its_run_waits_is_loaded(tlc, postgres_dsn, pg_s
         deadline = time.monotonic() + 120
         while len(heads()) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        written["month"] = publish(tlc, "yellow", 2024, 3)
+        written["month"] = publish(tlc, "yellow", LATEST.year, LATEST.month)
 
     publisher = threading.Thread(target=publish_once_asked_twice)
     publisher.start()
-    run = dag("yellow_taxi_to_postgres").test(logical_date=month(2024, 3))
+    run = dag("yellow_taxi_to_postgres").test(logical_date=month(LATEST.year, LATEST.month))
     publisher.join()
     assert run.state == "success", states(run)
     counts, audit = loaded(postgres_dsn, pg_schema)
-    assert counts == {"2024-03": written["month"].kept}
-    assert audit == [(f"{tlc.base_url}/trip-data/yellow_tripdata_2024-03.parquet", etag_of(path))]
+    assert counts == {f"{LATEST:%Y-%m}": written["month"].kept}
+    assert audit == [(f"{tlc.base_url}/trip-data/{path.name}", etag_of(path))]
     assert heads()[:2] == [403, 403] and heads()[-1] == 200
 
 
 def test_a_month_not_published_within_the_bound_fails_saying_so(tlc, monkeypatch, caplog):
     monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_TLC_WAIT_DAYS", str(3 / 86_400))  # three seconds
-    run = dag("green_taxi_to_postgres").test(logical_date=month(2024, 7))
+    run = dag("green_taxi_to_postgres").test(logical_date=month(LATEST.year, LATEST.month))
     assert run.state == "failed"
     assert states(run)["wait_for_month_file"] == "failed"
     assert states(run)["download_month"] == "upstream_failed"
+    assert f"green {LATEST:%Y-%m} is not published yet at" in caplog.text
+
+
+def test_an_old_month_that_is_missing_fails_at_once_instead_of_waiting(tlc, caplog):
+    """Green 2013-08, the first month public code names but the TLC's listing we could read does not hold."""
+    run = dag("green_taxi_to_postgres").test(logical_date=month(2013, 8))
+    assert states(run)["wait_for_month_file"] == "failed"
+    assert "no data for green 2013-08 at" in caplog.text and "(HTTP 403: not published)" in caplog.text
+    assert not [url for method, url, _ in tlc.requests if method == "GET" and url.endswith("2013-08.parquet")]
 
 
 def test_a_month_with_an_added_column_widens_the_table(tlc, postgres_dsn, pg_schema):

@@ -47,3 +47,9 @@ def test_a_run_names_a_month_of_its_source():
         month_of_run({"color": "fhvhv", "year": 2019, "month": 1}, None, TLC, today)
     with pytest.raises(NotAMonthOfTheRelease, match="the DataTalksClub nyc-tlc-data release holds no fhvhv trips"):
         month_of_run({"color": "fhvhv", "year": 2020, "month": 1}, None, RELEASE)
+
+
+def test_only_the_last_two_due_months_of_a_live_source_are_waited_for():
+    today = dt.date(2026, 12, 7)
+    assert [TLC.may_still_appear(dt.date(2026, month, 1), today) for month in (8, 9, 10)] == [False, True, True]
+    assert not RELEASE.may_still_appear(dt.date(2021, 7, 1), today)
