@@ -57,10 +57,11 @@ CLEANED_SUFFIX = ".arrow"
 _STAGING_OPTIONS = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=3))
 PROGRESS_EVERY_ROWS = 500_000
 
-# How a Parquet file is read (measured on fhvhv 2019-02, 25 columns: bench/results.md). Batches of 16 Ki rows: at
-# 64 Ki the process peaked at 284 MB, at 16 Ki at 175 MB, no slower. Each column's pages are read through a buffer
-# of 64 KiB, with pre-buffering off: pyarrow then reads a row group's pages as the batch needs them, not the whole
-# group (pre-buffering cost 60 MB more). One decoding thread: on two cores Postgres's backend takes the other.
+# How a Parquet file is read (measured on fhvhv, 24 columns: bench/results.md). Batches of 16 Ki rows: reading and
+# encoding 2 M trips peaked at 284 MB with 64 Ki rows and 1 MiB buffers, at 175 MB with 16 Ki rows and 64 KiB
+# buffers, in about the same time on a busy machine. Each column's pages are read through that buffer, with
+# pre-buffering off: pyarrow then reads a row group's pages as the batch needs them, not the whole group
+# (pre-buffering cost 60 MB more). One decoding thread: on two cores Postgres's backend takes the other.
 PARQUET_BATCH_ROWS = 1 << 14
 PARQUET_BUFFER_BYTES = 1 << 16
 PARQUET_THREADS = False

@@ -62,9 +62,18 @@ def states(run):
 
 
 def test_the_dags_follow_the_source_fhvhv_among_them_and_wait_for_their_month(tlc):
-    postgres = dag("fhvhv_taxi_to_postgres")
+    bag = DagBag(dag_folder=REPO / "dags")
+    assert bag.import_errors == {}
+    assert {f"{service}_taxi_to_{target}" for service in ("yellow", "green", "fhv", "fhvhv")
+            for target in ("postgres", "gcs")} | {"tlc_republished_months"} <= set(bag.dag_ids)
+    for parsed in bag.dags.values():  # the conventions of test_dag_integrity.py hold for these DAGs too
+        assert parsed.tags and parsed.doc_md
+        assert all(task.retries >= 2 for task in parsed.tasks), parsed.dag_id
+    postgres = bag.dags["fhvhv_taxi_to_postgres"]
     assert postgres.timetable.release_months == ("2019-02", "latest-2")
     assert postgres.get_task("wait_for_month_file").downstream_task_ids == {"download_month"}
+    assert [task.task_id for task in bag.dags["tlc_republished_months"].tasks][:2] == [
+        "find_republished_yellow", "reload_yellow"]
 
 
 def test_a_month_published_while_its_run_waits_is_loaded(tlc, postgres_dsn, pg_schema):
