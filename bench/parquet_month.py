@@ -5,7 +5,7 @@ The floor is pyarrow reading the file batch by batch into a binary COPY (pgpq) o
 columns: no mapping, no cleaning, no check. Ours is the DAG's `clean_and_load_month_to_postgres` function: the era's
 mapping, the rules, the pickup date, the month's partition replaced in one transaction. Generated with the era's real
 schema (devstack/synthetic_parquet.py) into .local/bench/tlc unless there; a PostgreSQL cluster of its own in
-.local/bench/tlc-postgres, stopped at the end. Written to bench/results.md under "The TLC's Parquet".
+.local/bench/tlc-postgres, stopped and removed at the end (it holds 13 GB by then). Written to bench/results.md under "The TLC's Parquet".
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,8 @@ def bench(runs: int) -> int:
                       f"{measured.steps.get('rows'):,} rows", flush=True)
     finally:
         cluster.stop()
+        # Two copies of 20 M trips: 13 GB that no later run reads.
+        shutil.rmtree(BENCH_DIR / "tlc-postgres", ignore_errors=True)
     write_results(path, results)
     return 0
 
