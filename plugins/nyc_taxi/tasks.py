@@ -37,13 +37,13 @@ def source_of_run():
     return configured
 
 
-def _month_and_staging_path_of_run():
+def _month_and_staging_path_of_run(source=None):
     """The run's month, and the staging path that only this run of this DAG writes to."""
     from nyc_taxi.months import month_of_run
     from nyc_taxi.staging import month_run_path
 
     context = get_current_context()
-    month = month_of_run(context["params"], context.get("logical_date"), source_of_run())
+    month = month_of_run(context["params"], context.get("logical_date"), source or source_of_run())
     return month, month_run_path(setting_from_airflow("staging_url"), context["dag"].dag_id, month,
                                  context["run_id"])
 
@@ -80,9 +80,9 @@ def download_month() -> dict:
     from nyc_taxi.source import MonthNotPublished, download_month_file
     from nyc_taxi.staging import StagedMonth, url_of
 
-    with _failing_without_retries(NotAMonthOfTheRelease):
-        month, staging_path = _month_and_staging_path_of_run()
     source = source_of_run()
+    with _failing_without_retries(NotAMonthOfTheRelease):
+        month, staging_path = _month_and_staging_path_of_run(source)
     url = source.url(month.color, month.label, setting_from_airflow(source.base_url_setting))
     try:
         download = download_month_file(url, staging_path / source.file_name(month.color, month.label))

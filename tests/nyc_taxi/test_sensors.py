@@ -47,3 +47,35 @@ def test_the_trigger_serializes_to_what_the_triggerer_imports():
     classpath, kwargs = MonthFileTrigger("http://x/f.parquet", 60, "2027-01-01T00:00:00+00:00").serialize()
     assert classpath == "nyc_taxi.sensors.MonthFileTrigger"
     assert MonthFileTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+@pytest.fixture
+def tlc_settings(cloudfront, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_SOURCE", "tlc-parquet")
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_TLC_BASE_URL", f"{cloudfront.base_url}/trip-data")
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_TLC_WAIT_DAYS", "40")
+    monkeypatch.setenv("AIRFLOW_VAR_NYC_TAXI_TLC_POLL_MINUTES", "60")
+    return cloudfront
+
+
+def test_giving_up_says_the_month_is_not_published_yet(tlc_settings):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.sensors import WaitForMonthFile
+
+    context = {"params": {"color": "green", "year": 2021, "month": 3}, "logical_date": None}
+    with pytest.raises(AirflowFailException, match=r"green 2021-03 is not published yet at http://x/f.parquet: waited "
+                                                   r"40 days \(nyc_taxi_tlc_wait_days\)"):
+        WaitForMonthFile().execute_complete(context, {"status": NOT_PUBLISHED_YET}, url="http://x/f.parquet",
+                                            wait_days=40.0)
+
+
+def test_an_old_missing_month_fails_at_once_naming_the_answer(tlc_settings):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.sensors import WaitForMonthFile
+
+    context = {"params": {"color": "green", "year": 2013, "month": 8}, "logical_date": None}
+    with pytest.raises(AirflowFailException, match=r"no data for green 2013-08 at http://\S+/trip-data/"
+                                                   r"green_tripdata_2013-08.parquet \(HTTP 403: not published\)"):
+        WaitForMonthFile().execute(context)
