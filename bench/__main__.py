@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also `airflow backfill create` over N months (1,369,765 trips each) on the local stack, "
                              "LocalExecutor with 2 slots, beside the same months loaded by ours (--only '' for it alone)")
     parser.add_argument("--profile", action="store_true", help="instead: where our way's time goes (cProfile)")
+    parser.add_argument("--fhvhv", action="store_true",
+                        help="instead: the TLC's Parquet fhvhv 2019-02 at its real size (20,159,102 trips), ours beside "
+                             "its floor (bench/parquet_month.py; generating it once takes about two minutes and 1 GB)")
     release = parser.add_argument_group("the whole release through the scheduler (bench/release.py)")
     release.add_argument("--release", action="store_true",
                          help="instead: backfill the whole release at its real size on the local stack, beside its "
@@ -138,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "./dev bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.release:
         return run_release_bench(args)
+    if args.fhvhv:
+        from bench.parquet_month import bench as parquet_month_bench
+
+        return parquet_month_bench(args.rounds)
 
     months = [("yellow", month, rows) for month, rows in MONTH_ROWS.items()]
     months += [("yellow", month, MONTH_ROWS[MONTH]) for month in backfill_months(args.backfill)

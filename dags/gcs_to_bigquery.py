@@ -22,7 +22,7 @@ import pendulum
 from airflow.sdk import dag
 
 from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs_or_daily, month_params
-from nyc_taxi.months import TAXI_COLORS
+from nyc_taxi.sources import source_of_dags
 from nyc_taxi.tasks import check_month_in_bigquery, load_month_to_bigquery, months_to_load_into_bigquery
 
 
@@ -37,7 +37,7 @@ def gcs_to_bigquery(color: str):
         max_active_runs=1,
         tags=["nyc-taxi", color, "bigquery"],
         default_args=DEFAULT_ARGS,
-        params=month_params(color, when_empty="load every month whose latest GCS write BigQuery lacks"),
+        params=month_params(color, when_empty="load every month whose latest GCS write BigQuery lacks", source=SOURCE),
     )
     def load_taxi_months():
         loaded = load_month_to_bigquery.expand(month=months_to_load_into_bigquery())
@@ -46,5 +46,6 @@ def gcs_to_bigquery(color: str):
     return load_taxi_months()
 
 
-for taxi_color in TAXI_COLORS:
+SOURCE = source_of_dags()
+for taxi_color in SOURCE.services:
     gcs_to_bigquery(taxi_color)

@@ -12,7 +12,8 @@ One DAG per taxi color (yellow, green, fhv); each run puts **one month** in the 
 `download_month` is the Postgres DAG's task, and `clean_month` cleans by the same rules, into a staging file (Arrow
 IPC) that both writes read. When a month has landed, the asset
 `<color>_taxi_trips_in_gcs` is updated with the month in its extra, which starts `<color>_taxi_gcs_to_bigquery`.
-Months, params, catchup and backfills work as in `<color>_taxi_to_postgres`.
+Months, params, catchup, backfills and the source (`nyc_taxi_source`, with its wait for a month's file) work as in
+`<color>_taxi_to_postgres`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 from airflow.sdk import dag
 
 from nyc_taxi.dag_settings import DEFAULT_ARGS, month_in_gcs, month_params, monthly_schedule
-from nyc_taxi.months import TAXI_COLORS
+from nyc_taxi.sensors import WaitForMonthFile
+from nyc_taxi.sources import source_of_dags
 from nyc_taxi.tasks import (
     clean_month,
     download_month,
@@ -35,13 +37,15 @@ def taxi_to_gcs(color: str):
         dag_id=f"{color}_taxi_to_gcs",
         description=f"Write a month of {color} taxi trips to GCS as partitioned Parquet",
         doc_md=__doc__,
-        **monthly_schedule(),
+        **monthly_schedule(color=color, source=SOURCE),
         tags=["nyc-taxi", color, "gcs"],
         default_args=DEFAULT_ARGS,
-        params=month_params(color),
+        params=month_params(color, source=SOURCE),
     )
     def write_taxi_month():
         downloaded = download_month()
+        if SOURCE.live:
+            WaitForMonthFile() >> downloaded
         cleaned = clean_month(downloaded)
         written = [
             write_month_to_gcs.override(outlets=[month_in_gcs(color)])(cleaned),
@@ -53,5 +57,6 @@ def taxi_to_gcs(color: str):
     return write_taxi_month()
 
 
-for taxi_color in TAXI_COLORS:
+SOURCE = source_of_dags()
+for taxi_color in SOURCE.services:
     taxi_to_gcs(taxi_color)

@@ -1,10 +1,19 @@
-"""Serve a directory over HTTP on 127.0.0.1 (or another local address) in the release's URL layout (`/<color>/<file>`), with
-per-path fault injection (errors, HTML pages, truncated bodies, delays) for tests."""
+"""Serve a directory over HTTP on 127.0.0.1 (or another local address) in the release's URL layout
+(`/<color>/<file>`) or the TLC's (`/trip-data/<file>`), with per-path fault injection (errors, HTML pages, truncated
+bodies, delays) for tests.
+
+As CloudFront does for the TLC's files, it answers HEAD, gives each file an ETag and a Last-Modified (an ETag
+changes when the file is written again: a re-published month) and serves byte ranges (`Range: bytes=N-M`, 206).
+A missing file is a 404, or with `missing_status=403` a 403, which is what CloudFront answers for a month the TLC
+has not published."""
 
 from __future__ import annotations
 
 import argparse
+import email.utils
+import hashlib
 import mimetypes
+import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -33,11 +42,13 @@ class _Fault:
 class SourceServer:
     """`root/<color>/<file>` served at `{base_url}/<color>/<file>`; faults are scripted per URL path."""
 
-    def __init__(self, root: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path, port: int = 0, host: str = "127.0.0.1", missing_status: int = 404) -> None:
         self.root = Path(root).resolve()
         self.port = port
         # Containers reach the host at its address on their bridge, not at 127.0.0.1 (devstack.compose_check).
         self.host = host
+        # What a file that is not there answers: 404, or 403 as the TLC's CloudFront does (settable while running).
+        self.missing_status = missing_status
         self.requests: list[tuple[str, str, int]] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._lock = threading.Lock()
@@ -156,7 +167,7 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if "fail" in faults:
                 status = faults["fail"].status
             else:
-                status = 200 if "html" in faults or file is not None else 404
+                status = 200 if "html" in faults or file is not None else server.missing_status
             # Recorded on arrival, so a test can count the requests whose client timed out during a delay.
             server._record(self.command, path, status)
             try:
@@ -168,7 +179,7 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 elif "html" in faults:
                     self._send_small(200, HTML_PAGE, "text/html; charset=utf-8", send_body)
                 elif file is None:
-                    self._send_small(404, b"not found\n", "text/plain", send_body)
+                    self._send_small(server.missing_status, b"not found\n", "text/plain", send_body)
                 else:
                     self._send_file(file, send_body, faults.get("truncate"))
             except (BrokenPipeError, ConnectionResetError):
@@ -190,12 +201,21 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _send_file(self, file: Path, send_body: bool, truncate: _Fault | None) -> None:
-            size = file.stat().st_size
-            body_bytes = size if truncate is None else min(truncate.at_byte, size)
-            announced = body_bytes if truncate is not None and truncate.honest_length else size
-            self.send_response(200)
+            stat = file.stat()
+            size = stat.st_size
+            first, last = _byte_range(self.headers.get("Range"), size)
+            length = last - first + 1 if size else 0
+            body_bytes = length if truncate is None else min(truncate.at_byte, length)
+            announced = body_bytes if truncate is not None and truncate.honest_length else length
+            partial = (first, last) != (0, size - 1) and size > 0
+            self.send_response(206 if partial else 200)
             self.send_header("Content-Type", _content_type(file))
             self.send_header("Content-Length", str(announced))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", etag_of(file))
+            self.send_header("Last-Modified", email.utils.formatdate(stat.st_mtime, usegmt=True))
+            if partial:
+                self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
             if truncate is not None:
                 self.send_header("Connection", "close")
                 self.close_connection = True
@@ -203,6 +223,7 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if not send_body:
                 return
             with open(file, "rb") as source:
+                source.seek(first)
                 left = body_bytes
                 while left > 0:
                     chunk = source.read(min(CHUNK_BYTES, left))
@@ -214,9 +235,36 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def etag_of(file: Path) -> str:
+    """A strong ETag that changes when the file is written again (S3's is an MD5 of the content; this one is of
+    the size and modification time, so a big file needs no reading)."""
+    stat = file.stat()
+    return '"' + hashlib.md5(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest() + '"'
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int]:
+    """The first and last byte a `Range: bytes=N-M` (or `N-`, or `-K`: the last K) asks for; the whole file when
+    there is none or it cannot be served."""
+    whole = (0, size - 1)
+    matched = _RANGE.match(header.strip()) if header else None
+    if not matched or not size or matched.groups() == ("", ""):
+        return whole
+    start, end = matched.groups()
+    if start == "":
+        return max(0, size - int(end)), size - 1
+    first = int(start)
+    last = min(int(end), size - 1) if end else size - 1
+    return (first, last) if first <= last else whole
+
+
 def _content_type(file: Path) -> str:
     if file.name.endswith(".gz"):
         return "application/gzip"
+    if file.name.endswith(".parquet"):
+        return "binary/octet-stream"  # as S3 stores the TLC's files
     return mimetypes.guess_type(file.name)[0] or "application/octet-stream"
 
 

@@ -12,7 +12,11 @@ locals {
   # is in the bucket, so tasks of a run may land on any worker or pod; the lifecycle rule below sweeps orphans.
   airflow_variables = {
     nyc_taxi_staging_url       = "gs://${google_storage_bucket.lake.name}/_staging"
+    nyc_taxi_source            = var.source
     nyc_taxi_source_base_url   = var.source_base_url
+    nyc_taxi_tlc_base_url      = var.tlc_base_url
+    nyc_taxi_tlc_wait_days     = var.tlc_wait_days
+    nyc_taxi_tlc_poll_minutes  = var.tlc_poll_minutes
     nyc_taxi_postgres_schema   = var.postgres_schema
     nyc_taxi_gcs_bucket        = google_storage_bucket.lake.name
     nyc_taxi_gcs_prefix        = var.gcs_prefix

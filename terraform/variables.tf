@@ -45,6 +45,35 @@ variable "dataset_id" {
   default     = "ny_taxi"
 }
 
+variable "source" {
+  description = "Which source the DAGs read (Variable nyc_taxi_source): release-csv, the course's release, or tlc-parquet, the TLC's own Parquet files up to the latest published month."
+  type        = string
+  default     = "release-csv"
+
+  validation {
+    condition     = contains(["release-csv", "tlc-parquet"], var.source)
+    error_message = "source is release-csv or tlc-parquet."
+  }
+}
+
+variable "tlc_base_url" {
+  description = "Where the TLC's <service>_tripdata_YYYY-MM.parquet files live (Variable nyc_taxi_tlc_base_url)."
+  type        = string
+  default     = "https://d37ci6vzurychx.cloudfront.net/trip-data"
+}
+
+variable "tlc_wait_days" {
+  description = "How many days a tlc-parquet run waits for its month's file before failing with 'not published yet' (Variable nyc_taxi_tlc_wait_days)."
+  type        = string
+  default     = "40"
+}
+
+variable "tlc_poll_minutes" {
+  description = "How often, in minutes, the triggerer asks whether a month's file is published (Variable nyc_taxi_tlc_poll_minutes)."
+  type        = string
+  default     = "60"
+}
+
 variable "source_base_url" {
   description = "Where <color>/<color>_tripdata_YYYY-MM.csv.gz lives (Variable nyc_taxi_source_base_url)."
   type        = string

@@ -19,8 +19,8 @@ from airflow.sdk import (
 )
 
 from nyc_taxi import alerts
-from nyc_taxi.months import FIRST_MONTH, LAST_MONTH
-from nyc_taxi.timetable import ReleaseMonthsTimetable
+from nyc_taxi.sources import TripSource, source_of_dags
+from nyc_taxi.timetable import LATEST_PREFIX, ReleaseMonthsTimetable
 
 # Environment variables, read when a DAG file is parsed (no database call): narrow catchup to these months.
 SCHEDULE_START_ENV = "NYC_TAXI_SCHEDULE_START"
@@ -43,19 +43,25 @@ DEFAULT_ARGS = {
 }
 
 
-def monthly_schedule(environ: Mapping[str, str] = os.environ) -> dict:
-    """One run per month of the release, dated the first of the month it loads; catchup over the scheduled months.
+def monthly_schedule(environ: Mapping[str, str] = os.environ, color: str = "yellow",
+                     source: TripSource | None = None) -> dict:
+    """One run per month of the source (the DAG files' source, `AIRFLOW_VAR_NYC_TAXI_SOURCE`) for the color, dated
+    the first of the month it loads; catchup over the scheduled months. A live source's last month is the latest
+    due (`latest-2`), so the schedule gains a month each month.
 
     The timetable bounds catchup. Airflow creates no task at all for a manual run dated outside the DAG's
     `start_date`..`end_date` (a green run that loaded nothing), so the DAG has no end date and starts at the epoch:
     a run dated today, or in 2018, then runs, and fails at once naming the months the release holds.
     With the schedule come the run-level alerts (nyc_taxi/alerts.py); the task-level one is in DEFAULT_ARGS.
     """
-    first, last = scheduled_months(environ)
+    source = source or source_of_dags(environ)
+    release_months = _source_months(source, color)
+    first, last = scheduled_months(environ, color, source)
+    catchup_last = release_months[1] if last is None else f"{last:%Y-%m}"
     return {
         "schedule": ReleaseMonthsTimetable(
-            release_months=(f"{FIRST_MONTH:%Y-%m}", f"{LAST_MONTH:%Y-%m}"),
-            catchup_months=(f"{first:%Y-%m}", f"{last:%Y-%m}"),
+            release_months=release_months,
+            catchup_months=(f"{first:%Y-%m}", catchup_last),
         ),
         "start_date": dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc),
         "catchup": True,
@@ -99,17 +105,30 @@ def parse_duration(value: str, name: str) -> dt.timedelta | None:
     return dt.timedelta(seconds=float(matched["amount"]) * _UNIT_SECONDS[matched["unit"]])
 
 
-def scheduled_months(environ: Mapping[str, str] = os.environ) -> tuple[dt.date, dt.date]:
-    """The first and last month that catchup runs: every month the release publishes, unless narrowed by
-    `NYC_TAXI_SCHEDULE_START` and `NYC_TAXI_SCHEDULE_END` (YYYY-MM)."""
-    first = _month_from_environment(environ, SCHEDULE_START_ENV, FIRST_MONTH)
-    last = _month_from_environment(environ, SCHEDULE_END_ENV, LAST_MONTH)
-    if first > last:
+def _source_months(source: TripSource, color: str) -> tuple[str, str]:
+    first = f"{source.first_month(color):%Y-%m}"
+    if source.live:
+        return first, f"{LATEST_PREFIX}{source.publication_lag_months}"
+    return first, f"{source.last_month(color):%Y-%m}"
+
+
+def scheduled_months(environ: Mapping[str, str] = os.environ, color: str = "yellow",
+                     source: TripSource | None = None) -> tuple[dt.date, dt.date | None]:
+    """The first and last month that catchup runs: every month the source publishes, unless narrowed by
+    `NYC_TAXI_SCHEDULE_START` and `NYC_TAXI_SCHEDULE_END` (YYYY-MM). For a live source the last is None (the latest
+    due) unless narrowed."""
+    source = source or source_of_dags(environ)
+    first_month = source.first_month(color)
+    last_month = None if source.live else source.last_month(color)
+    first = _month_from_environment(environ, SCHEDULE_START_ENV, first_month, source, color)
+    last = _month_from_environment(environ, SCHEDULE_END_ENV, last_month, source, color)
+    if last is not None and first > last:
         raise ValueError(f"{SCHEDULE_START_ENV}={first:%Y-%m} is after {SCHEDULE_END_ENV}={last:%Y-%m}")
     return first, last
 
 
-def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.date) -> dt.date:
+def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.date | None, source: TripSource,
+                            color: str) -> dt.date | None:
     value = environ.get(name, "").strip()
     if not value:
         return default
@@ -117,18 +136,24 @@ def _month_from_environment(environ: Mapping[str, str], name: str, default: dt.d
         month = dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         raise ValueError(f"{name}={value!r} is not a month: write YYYY-MM, e.g. 2021-01") from None
-    if not FIRST_MONTH <= month <= LAST_MONTH:
-        raise ValueError(
-            f"{name}={value} is outside the months the release publishes, {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}"
-        )
+    first = source.first_month(color)
+    last = None if source.live else source.last_month(color)
+    if month < first or (last is not None and month > last):
+        what = "the release publishes" if not source.live else f"the {source.title} holds for {color}"
+        raise ValueError(f"{name}={value} is outside the months {what}, {source.months_text(color)}")
     return month
 
 
-def month_params(color: str, when_empty: str = "load the month of the run's logical date") -> dict:
+def month_params(color: str, when_empty: str = "load the month of the run's logical date",
+                 source: TripSource | None = None) -> dict:
+    source = source or source_of_dags()
+    first = source.first_month(color)
+    # A live source's last year is this one's; the run itself refuses a month not yet due.
+    last_year = dt.date.today().year if source.live else source.last_month(color).year
     return {
         "color": Param(color, type="string", enum=[color], description="The taxi color this DAG loads."),
         "year": Param(
-            None, type=["null", "integer"], minimum=FIRST_MONTH.year, maximum=LAST_MONTH.year,
+            None, type=["null", "integer"], minimum=first.year, maximum=last_year,
             description=f"Manual runs: the year to load. Leave year and month empty to {when_empty}.",
         ),
         "month": Param(

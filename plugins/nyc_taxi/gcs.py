@@ -16,6 +16,7 @@ objects a manifest lists, so a month whose write failed halfway is never loaded.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import time
@@ -104,7 +105,7 @@ def write_month_partitions(batches: Iterable[pa.RecordBatch], month: TaxiMonth, 
         written[str(relative)] = {"pickup_date": relative.parent.name.split("=", 1)[1],
                                   "rows": written_file.metadata.num_rows}
 
-    schema = arrow_schema(month.color)
+    batches, schema = _with_schema(batches, month.color)
     ds.write_dataset(
         batches,
         local_dir,
@@ -120,6 +121,16 @@ def write_month_partitions(batches: Iterable[pa.RecordBatch], month: TaxiMonth, 
         file_visitor=remember,
     )
     return written
+
+
+def _with_schema(batches: Iterable[pa.RecordBatch], color: str) -> tuple[Iterable[pa.RecordBatch], pa.Schema]:
+    """The batches and their schema: the first batch's, which for a TLC Parquet month may have more columns than
+    the release's (`arrow_schema`, the schema of a month without batches)."""
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return iter(()), arrow_schema(color)
+    return itertools.chain([first], batches), first.schema
 
 
 def upload_to_staging(client, layout: MonthLayout, local_dir: Path, written: dict[str, dict], run_id: str):
@@ -271,7 +282,8 @@ def upload_run_date_object(
 ) -> tuple[str, int]:
     """The module's single, unpartitioned object of the run, named by the run's date; returns (uri, rows)."""
     rows = 0
-    with pq.ParquetWriter(local_file, arrow_schema(layout.month.color), compression="snappy") as writer:
+    batches, schema = _with_schema(batches, layout.month.color)
+    with pq.ParquetWriter(local_file, schema, compression="snappy") as writer:
         for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows

@@ -9,6 +9,8 @@ from nyc_taxi.settings import DEFAULT_SOURCE_BASE_URL
 
 # The release's trip files: yellow and green taxis, and for-hire vehicles (FHV), each in its own folder.
 TAXI_COLORS = ("yellow", "green", "fhv")
+# Every service a source may hold: the TLC also publishes high-volume for-hire vehicles (Uber, Lyft...) from 2019-02.
+SERVICES = (*TAXI_COLORS, "fhvhv")
 # The months the release publishes: the bounds of the DAGs' timetable, of a run's month and of the params.
 FIRST_MONTH = dt.date(2019, 1, 1)
 LAST_MONTH = dt.date(2021, 7, 1)
@@ -21,8 +23,8 @@ class TaxiMonth:
     month: int
 
     def __post_init__(self) -> None:
-        if self.color not in TAXI_COLORS:
-            raise ValueError(f"unknown taxi color {self.color!r}; expected one of {', '.join(TAXI_COLORS)}")
+        if self.color not in SERVICES:
+            raise ValueError(f"unknown taxi color {self.color!r}; expected one of {', '.join(SERVICES)}")
         if not 1 <= self.month <= 12:
             raise ValueError(f"month must be 1..12, got {self.month}")
         if not 2000 <= self.year <= 2100:
@@ -57,14 +59,22 @@ class NotAMonthOfTheRelease(ValueError):
     """The run names no month, or one the release does not hold: it fails at once, saying what to give."""
 
 
-def month_of_run(params: dict, logical_date: dt.datetime | None) -> TaxiMonth:
+def month_of_run(params: dict, logical_date: dt.datetime | None, source=None,
+                 today: dt.date | None = None) -> TaxiMonth:
     """The month a run loads: the params' year and month when given, else the month of the run's logical date.
 
     Scheduled runs and backfills are dated the first of the month they load. A manual run dated today, with no
-    params, names a month the release does not hold, and fails here with the months it does.
+    params, names a month the source does not hold (the release's end in 2021; the TLC's latest, two months back),
+    and fails here with the months it does. `source` is a `sources.TripSource`, the release by default.
     """
+    from nyc_taxi.sources import RELEASE_CSV, SOURCES
+
+    source = source or SOURCES[RELEASE_CSV]
     color = params["color"]
     year, month = params.get("year"), params.get("month")
+    if color not in source.services:
+        raise NotAMonthOfTheRelease(f"the {source.title} holds no {color} trips; it holds {', '.join(source.services)}")
+    first, last = source.first_month(color), source.last_month(color, today)
     if (year is None) != (month is None):
         raise NotAMonthOfTheRelease("give both params 'year' and 'month', or neither to load the run's logical month")
     if year is not None:
@@ -73,12 +83,14 @@ def month_of_run(params: dict, logical_date: dt.datetime | None) -> TaxiMonth:
         chosen = TaxiMonth(color, logical_date.year, logical_date.month)
     else:
         raise NotAMonthOfTheRelease(
-            f"this run names no month: give the params year and month, {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}"
+            f"this run names no month: give the params year and month, {first:%Y-%m}..{last:%Y-%m}"
         )
-    if not FIRST_MONTH <= chosen.first_day <= LAST_MONTH:
+    if not first <= chosen.first_day <= last:
+        what = "the release" if not source.live else f"the {source.title}"
+        due = "" if not source.live else f" (the latest due, {source.publication_lag_months} months back)"
         raise NotAMonthOfTheRelease(
-            f"{chosen} is not a month of the release, which holds {FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m}: "
-            f"trigger with the params year and month (e.g. {LAST_MONTH.year} and {LAST_MONTH.month}), "
+            f"{chosen} is not a month of {what}, which holds {first:%Y-%m}..{last:%Y-%m}{due}: "
+            f"trigger with the params year and month (e.g. {last.year} and {last.month}), "
             f"or with a logical date inside those months"
         )
     return chosen

@@ -3,6 +3,7 @@ check it; load the zone lookup into `<schema>.zones`, replaced whole."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -16,7 +17,7 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 
 from nyc_taxi.months import TaxiMonth
-from nyc_taxi.schema import STORED_TYPES, LoadedColumn, loaded_column_names, loaded_columns, zone_columns
+from nyc_taxi.schema import STORED_TYPES, Kind, LoadedColumn, loaded_column_names, loaded_columns, zone_columns
 from nyc_taxi.sql_files import statement
 from nyc_taxi.transform import TransformStats
 from nyc_taxi.zones import ZONES_TABLE, report_unknown_location_ids
@@ -28,7 +29,15 @@ PROGRESS_EVERY_ROWS = 500_000
 # TLC data dictionary: 1 Creative Mobile Technologies, 2 Curb (VeriFone), 6 Myle, 7 Helix; 4 appears in 2019-2020 files.
 KNOWN_VENDOR_IDS = (1, 2, 4, 6, 7)
 # Each color's rules as the check sees them (include/sql/<name>.sql): FHV has no vendor, passengers or distance.
-CHECK_STATEMENTS = {"yellow": "check_month", "green": "check_month", "fhv": "check_fhv_month"}
+CHECK_STATEMENTS = {"yellow": "check_month", "green": "check_month", "fhv": "check_fhv_month",
+                    "fhvhv": "check_fhvhv_month"}
+# The Postgres type information_schema reports for each Arrow type a cleaned batch may have.
+_KIND_OF_ARROW = {"int64": Kind.INTEGER, "double": Kind.FLOAT, "timestamp[us]": Kind.TIMESTAMP, "string": Kind.TEXT,
+                  "date32[day]": Kind.DATE}
+
+
+class TableSchemaRefused(ValueError):
+    """A month's column exists in the table with another type: its meaning changed. Names the month and column."""
 
 
 def table_name(color: str) -> str:
@@ -49,6 +58,8 @@ class LoadAudit:
     bytes_downloaded: int
     extract_seconds: float
     transform: TransformStats
+    source_etag: str | None = None
+    source_last_modified: str | None = None
 
 
 def _column_definitions(columns: list[LoadedColumn]) -> sql.Composed:
@@ -77,6 +88,40 @@ def create_tables(conn: psycopg.Connection, color: str, schema: str = DEFAULT_SC
         conn.execute(statement("create_load_audit", schema=schema))
         if not _exists(conn, schema, "load_audit", "rows_flagged"):
             conn.execute(statement("add_load_audit_rows_flagged", schema=schema))
+        if not _exists(conn, schema, "load_audit", "source_etag"):
+            conn.execute(statement("add_load_audit_source_etag", schema=schema))
+
+
+def widen_table(conn: psycopg.Connection, month: TaxiMonth, batch_schema: pa.Schema,
+                schema: str = DEFAULT_SCHEMA) -> list[str]:
+    """Add to `<schema>.<color>_tripdata` each column of the month's batches it lacks (a newer TLC file's column:
+    airport_fee, cbd_congestion_fee); refuse, naming month and column, one it has with another type. Returns the
+    columns added. In a short transaction of its own, before the month's: ALTER TABLE waits for the table's readers
+    and other months' loads, so it runs only when a column is missing."""
+    table = table_name(month.color)
+    wanted = {}
+    for field in batch_schema:
+        kind = _KIND_OF_ARROW.get(str(field.type))
+        if kind is None:
+            raise TableSchemaRefused(f"{month}: column {field.name} is {field.type}, which no table type holds")
+        wanted[field.name] = kind
+    with conn.cursor(row_factory=namedtuple_row) as cursor:
+        existing = {row.column_name: row.data_type for row in
+                    cursor.execute(statement("table_columns"), {"schema": schema, "table": table})}
+    conflicts = [f"{name} is {STORED_TYPES[kind].postgres} in the month but {existing[name]} in {schema}.{table}"
+                 for name, kind in wanted.items() if name in existing and existing[name] != STORED_TYPES[kind].postgres]
+    if conflicts:
+        raise TableSchemaRefused(f"{month} refused, a column changed meaning: {'; '.join(conflicts)}")
+    missing = [name for name in wanted if name not in existing]
+    if not missing:
+        return []
+    with conn.transaction():
+        conn.execute(statement("advisory_lock"), {"lock_name": f"{schema} ddl"})
+        for name in missing:
+            conn.execute(statement("add_tripdata_column", schema=schema, table=table,
+                                   column=sql.Identifier(name), type=sql.SQL(STORED_TYPES[wanted[name]].postgres)))
+    log.info("%s: %s.%s widened with %s, which this month's file brings", month, schema, table, ", ".join(missing))
+    return missing
 
 
 def create_month_partition(conn: psycopg.Connection, month: TaxiMonth, schema: str = DEFAULT_SCHEMA) -> None:
@@ -111,7 +156,12 @@ def replace_month(
     """
     create_tables(conn, month.color, schema)
     create_month_partition(conn, month, schema)
-    columns = loaded_column_names(month.color)
+    batches = iter(batches)
+    first = next(batches, None)
+    columns = loaded_column_names(month.color) if first is None else first.schema.names
+    if first is not None:
+        widen_table(conn, month, first.schema, schema)
+        batches = itertools.chain([first], batches)
     partition = partition_name(month)
     started = time.monotonic()
     with conn.transaction():
@@ -161,6 +211,11 @@ def replace_month(
                     "load_seconds": seconds,
                 },
             )
+            if audit.source_etag or audit.source_last_modified:
+                conn.execute(statement("record_load_audit_source_file", schema=schema), {
+                    "color": month.color, "source_month": month.first_day, "run_id": audit.run_id,
+                    "source_etag": audit.source_etag, "source_last_modified": audit.source_last_modified,
+                })
     log.info("%s: replaced %s rows with %s in %.1f s (%.0f rows/s)", month, f"{deleted:,}", f"{rows_loaded:,}",
              seconds, rows_loaded / max(seconds, 1e-9))
     return rows_loaded
@@ -168,6 +223,14 @@ def replace_month(
 
 class DataQualityError(ValueError):
     """Rows in Postgres break a rule; the message names each rule, how many rows broke it, and examples."""
+
+
+def vendor_id_published(month: TaxiMonth) -> bool:
+    """Whether the month's files give a vendor id: all the release's do; the TLC's 2009-2010 yellow ones do not."""
+    from nyc_taxi.schema import PARQUET_COLUMNS
+
+    columns = PARQUET_COLUMNS.get(month.color, ())
+    return not columns or any(c.loaded_as == "vendor_id" and c.in_month(month.label) for c in columns)
 
 
 def check_month(
@@ -181,7 +244,7 @@ def check_month(
         row_count = cursor.execute(statement("count_month", schema=schema, partition=partition)).fetchone().row_count
         broken = cursor.execute(
             statement(CHECK_STATEMENTS[month.color], schema=schema, partition=partition),
-            {"known_vendor_ids": list(KNOWN_VENDOR_IDS)},
+            {"known_vendor_ids": list(KNOWN_VENDOR_IDS), "vendor_id_published": vendor_id_published(month)},
         ).fetchall()
     problems = [
         f"rule '{row.rule}' broken by {row.rows_broken:,} rows, e.g. {'; '.join(row.examples)}" for row in broken

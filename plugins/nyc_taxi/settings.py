@@ -15,11 +15,22 @@ POSTGRES_CONN_ID = "ny_taxi_postgres"
 GCP_CONN_ID = "google_cloud_default"
 VARIABLE_PREFIX = "nyc_taxi_"
 DEFAULT_SOURCE_BASE_URL = "https://github.com/DataTalksClub/nyc-tlc-data/releases/download"
+# The TLC's trip record files (`<base>/yellow_tripdata_2024-01.parquet`), as its trip record page links them.
+DEFAULT_TLC_BASE_URL = "https://d37ci6vzurychx.cloudfront.net/trip-data"
 
 
 @dataclass(frozen=True)
 class Settings:
+    # Which source the DAGs read (nyc_taxi/sources.py): `release-csv`, the course's release, or `tlc-parquet`, the
+    # TLC's own files. The DAG files read it from the environment when parsed; a task refuses to run if the Variable
+    # says otherwise.
+    source: str = "release-csv"
     source_base_url: str = DEFAULT_SOURCE_BASE_URL
+    tlc_base_url: str = DEFAULT_TLC_BASE_URL
+    # How long a run of tlc-parquet waits for its month's file before it fails with "not published yet" (days), and
+    # how often it looks (minutes); the waiting is deferred to the triggerer (nyc_taxi/sensors.py).
+    tlc_wait_days: float = 40.0
+    tlc_poll_minutes: float = 60.0
     # Where a run's tasks leave files for each other (nyc_taxi/staging.py): a file:// directory when all tasks run on
     # one machine, object storage every worker reaches (gs://<bucket>/_staging) when they run on several.
     staging_url: str = field(default_factory=lambda: (Path(tempfile.gettempdir()) / "nyc_taxi").as_uri())

@@ -1,4 +1,6 @@
-"""Download a month's `.csv.gz` from the release to a staging file, streamed, retried, and checked to be whole gzip."""
+"""Download a month's file to a staging file, streamed and retried: the release's `.csv.gz`, checked to be whole
+gzip, or a TLC `.parquet`, checked to be whole Parquet (its magic at both ends, the length the server announced).
+What the server says of the file (ETag, Last-Modified, size) is kept: it tells a re-published month."""
 
 from __future__ import annotations
 
@@ -18,12 +20,18 @@ CHUNK_BYTES = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+PARQUET_MAGIC = b"PAR1"
+# Answers that mean "no such file (yet)": the release's GitHub answers 404; the TLC's CloudFront, in front of S3,
+# answers 403 for a month not published yet (seen for fhv 2026-08 in October 2026, docs/parquet-eras.md).
+NOT_PUBLISHED_STATUSES = (403, 404)
+
+
 class SourceError(RuntimeError):
-    """The source did not give us a whole gzip CSV for the month."""
+    """The source did not give us a whole file for the month."""
 
 
 class MonthNotPublished(SourceError):
-    """The release has no file for the month (HTTP 404): retrying will not help."""
+    """The source has no file for the month (HTTP 404, or 403 from the TLC): retrying now will not help."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class Download:
     url: str
     bytes_downloaded: int
     seconds: float
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def http_session(retries: int = 4, backoff_seconds: float = 1.0) -> requests.Session:
@@ -70,11 +80,13 @@ def download_month_file(
     except requests.exceptions.RequestException as error:
         raise SourceError(f"{url} could not be fetched: {error}") from error
     with response:
-        if response.status_code == 404:
-            raise MonthNotPublished(f"HTTP 404 for {url}: the month is not published")
+        if response.status_code in NOT_PUBLISHED_STATUSES:
+            raise MonthNotPublished(f"HTTP {response.status_code} for {url}: the month is not published")
         if response.status_code != 200:
             raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason}")
-        checker = GzipChecker(url)
+        announced = response.headers.get("Content-Length")
+        checker = ParquetChecker(url, int(announced) if announced else None) if url.endswith(".parquet") \
+            else GzipChecker(url)
         with open_output(destination) as out:
             try:
                 for chunk in response.iter_content(CHUNK_BYTES):
@@ -91,9 +103,11 @@ def download_month_file(
     seconds = time.monotonic() - started
     log.info(
         "downloaded %s: %s bytes (%s uncompressed) in %.1f s",
-        url, f"{checker.compressed_bytes:,}", f"{checker.uncompressed_bytes:,}", seconds,
+        url, f"{checker.compressed_bytes:,}", f"{checker.uncompressed_bytes:,}" if checker.uncompressed_bytes
+        else "not", seconds,
     )
-    return Download(destination, url, checker.compressed_bytes, seconds)
+    return Download(destination, url, checker.compressed_bytes, seconds,
+                    etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"))
 
 
 class GzipChecker:
@@ -145,3 +159,34 @@ class GzipChecker:
                 f"{self.name} is truncated gzip: the stream ends at byte {self.compressed_bytes:,} "
                 f"inside its compressed data ({self.uncompressed_bytes:,} bytes inflated by then)"
             )
+
+
+class ParquetChecker:
+    """Proves a byte stream is one whole Parquet file as it arrives: `PAR1` first and last, and as long as the
+    server said. Nothing is decoded: the footer is read again when the file is."""
+
+    def __init__(self, name: str, announced_bytes: int | None) -> None:
+        self.name = name
+        self.announced_bytes = announced_bytes
+        self.compressed_bytes = 0
+        self.uncompressed_bytes = 0
+        self._head = b""
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self._head) < len(PARQUET_MAGIC):
+            self._head = (self._head + chunk)[: len(PARQUET_MAGIC)]
+            if not PARQUET_MAGIC.startswith(self._head):
+                raise SourceError(f"{self.name} is not a Parquet file: it starts with {chunk[:60]!r}")
+        self._tail = (self._tail + chunk)[-len(PARQUET_MAGIC):]
+        self.compressed_bytes += len(chunk)
+
+    def finish(self) -> None:
+        if self._head != PARQUET_MAGIC:
+            raise SourceError(f"{self.name} is not a Parquet file: only {self.compressed_bytes} bytes")
+        if self.announced_bytes is not None and self.compressed_bytes != self.announced_bytes:
+            raise SourceError(f"{self.name} is truncated: {self.compressed_bytes:,} of the {self.announced_bytes:,} "
+                              f"bytes announced")
+        if self._tail != PARQUET_MAGIC or self.compressed_bytes < 2 * len(PARQUET_MAGIC) + 4:
+            raise SourceError(f"{self.name} is truncated Parquet: it ends at byte {self.compressed_bytes:,} without "
+                              f"the footer's magic")

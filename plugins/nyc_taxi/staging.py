@@ -155,6 +155,9 @@ class StagedMonth:
     rows_dropped: dict[str, int] = dataclasses.field(default_factory=dict)
     rows_flagged: dict[str, int] = dataclasses.field(default_factory=dict)
     transform_seconds: float | None = None
+    # What the server said of the file (a live source re-publishes months: nyc_taxi/republished.py).
+    source_etag: str | None = None
+    source_last_modified: str | None = None
 
     @property
     def taxi_month(self) -> TaxiMonth:

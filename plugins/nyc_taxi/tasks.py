@@ -15,13 +15,35 @@ from nyc_taxi.connections import bigquery_target, gcs_client, postgres_connectio
 from nyc_taxi.settings import setting_from_airflow, settings_from_airflow
 
 
-def _month_and_staging_path_of_run():
+def source_of_run():
+    """The source the Variable `nyc_taxi_source` names, which must be the one the DAG files were parsed for (their
+    months and services follow it): a Variable set in the metadata database but not in the environment would
+    otherwise leave the DAGs reading one source and the tasks another."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from nyc_taxi.sources import SOURCE_ENV, UnknownSource, source_named, source_of_dags
+
+    try:
+        parsed_for = source_of_dags()
+        configured = source_named(setting_from_airflow("source"))
+    except UnknownSource as error:
+        raise AirflowFailException(str(error)) from error
+    if configured != parsed_for:
+        raise AirflowFailException(
+            f"the Variable nyc_taxi_source is {configured.name!r}, but the DAG files were parsed for "
+            f"{parsed_for.name!r}: set it in the environment ({SOURCE_ENV}) of every Airflow process, since the DAG "
+            f"files read it when they are parsed"
+        )
+    return configured
+
+
+def _month_and_staging_path_of_run(source=None):
     """The run's month, and the staging path that only this run of this DAG writes to."""
     from nyc_taxi.months import month_of_run
     from nyc_taxi.staging import month_run_path
 
     context = get_current_context()
-    month = month_of_run(context["params"], context.get("logical_date"))
+    month = month_of_run(context["params"], context.get("logical_date"), source or source_of_run())
     return month, month_run_path(setting_from_airflow("staging_url"), context["dag"].dag_id, month,
                                  context["run_id"])
 
@@ -51,38 +73,41 @@ def _staged_path(url: str):
 
 @task
 def download_month() -> dict:
-    """Stream the run's month from the release to a staging file, checking that it is whole gzip."""
+    """Stream the run's month from its source to a staging file, checking that it is whole (gzip or Parquet)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from nyc_taxi.months import NotAMonthOfTheRelease
     from nyc_taxi.source import MonthNotPublished, download_month_file
     from nyc_taxi.staging import StagedMonth, url_of
 
+    source = source_of_run()
     with _failing_without_retries(NotAMonthOfTheRelease):
-        month, staging_path = _month_and_staging_path_of_run()
-    url = month.source_url(setting_from_airflow("source_base_url"))
+        month, staging_path = _month_and_staging_path_of_run(source)
+    url = source.url(month.color, month.label, setting_from_airflow(source.base_url_setting))
     try:
-        download = download_month_file(url, staging_path / month.file_name)
+        download = download_month_file(url, staging_path / source.file_name(month.color, month.label))
     except MonthNotPublished as error:
         # Retrying will not publish the month: fail now instead of burning the retries.
-        raise AirflowFailException(f"no data for {month} at {url} (HTTP 404: not published)") from error
+        status = str(error).split()[1] if str(error).startswith("HTTP ") else "404"
+        raise AirflowFailException(f"no data for {month} at {url} (HTTP {status}: not published)") from error
     return StagedMonth(
         color=month.color, month=month.label, source_url=url, download_url=url_of(download.path),
         bytes_downloaded=download.bytes_downloaded, extract_seconds=round(download.seconds, 3),
+        source_etag=download.etag, source_last_modified=download.last_modified,
     ).as_xcom()
 
 
 @task
 def clean_month(downloaded: dict) -> dict:
     """Type, filter and rename the month's trips into a staging file, counting what each rule drops."""
-    from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.schema import HeaderMismatch, ParquetSchemaRefused
     from nyc_taxi.staging import url_of
     from nyc_taxi.transform import TransformError, cleaned_path_beside, transform_month_file
 
     staged = _staged_month(downloaded)
     csv_path = _staged_path(staged.download_url)
     cleaned_path = cleaned_path_beside(csv_path)
-    with _failing_without_retries(TransformError, HeaderMismatch):
+    with _failing_without_retries(TransformError, HeaderMismatch, ParquetSchemaRefused):
         stats = transform_month_file(csv_path, staged.color, cleaned_path, name=staged.source_url)
     return staged.cleaned(url_of(cleaned_path), stats).as_xcom()
 
@@ -92,8 +117,8 @@ def clean_and_load_month_to_postgres(downloaded: dict) -> dict:
     """Clean the downloaded month as `clean_month` does and copy its batches as they come into the month's partition,
     replacing it in one transaction with a row in the audit table. One task, not two: the cleaning and Postgres's
     side of the COPY then run at once on two cores, and no cleaned copy of the month is staged."""
-    from nyc_taxi.postgres import LoadAudit, replace_month
-    from nyc_taxi.schema import HeaderMismatch
+    from nyc_taxi.postgres import LoadAudit, TableSchemaRefused, replace_month
+    from nyc_taxi.schema import HeaderMismatch, ParquetSchemaRefused
     from nyc_taxi.transform import TransformError, TransformStats, clean_month_batches
 
     staged = _staged_month(downloaded)
@@ -104,9 +129,12 @@ def clean_and_load_month_to_postgres(downloaded: dict) -> dict:
         bytes_downloaded=staged.bytes_downloaded,
         extract_seconds=staged.extract_seconds,
         transform=stats,
+        source_etag=staged.source_etag,
+        source_last_modified=staged.source_last_modified,
     )
     batches = clean_month_batches(_staged_path(staged.download_url), staged.color, stats, name=staged.source_url)
-    with postgres_connection() as conn, _failing_without_retries(TransformError, HeaderMismatch):
+    with postgres_connection() as conn, _failing_without_retries(TransformError, HeaderMismatch,
+                                                                 ParquetSchemaRefused, TableSchemaRefused):
         rows_loaded = replace_month(conn, staged.taxi_month, batches, audit,
                                     schema=setting_from_airflow("postgres_schema"))
     return {"color": staged.color, "month": staged.month, "rows_expected": stats.rows_kept,
@@ -210,7 +238,7 @@ def months_to_load_into_bigquery() -> list[str]:
     params = context["params"]
     if _params_name_a_month(params):
         with _failing_without_retries(NotAMonthOfTheRelease):
-            return [month_of_run(params, None).label]
+            return [month_of_run(params, None, source_of_run()).label]
     settings = settings_from_airflow()
     in_gcs = manifest_generations(gcs_client(), settings.gcs_bucket, settings.gcs_prefix, params["color"])
     hook, project, dataset, location = bigquery_target(settings)
@@ -336,3 +364,22 @@ def remove_zone_staging_files() -> None:
     from nyc_taxi.staging import remove
 
     remove(_zone_staging_path())
+
+
+@task
+def find_republished_months(color: str) -> list[dict]:
+    """The months of the color loaded into Postgres whose file the source has re-published since (another ETag or
+    size), as the params of a run that loads each again."""
+    from nyc_taxi.republished import loaded_files, republished
+    from nyc_taxi.source import http_session
+
+    session = http_session(retries=2)
+
+    def head(url: str):
+        response = session.head(url, allow_redirects=True, timeout=30)
+        return response.status_code, response.headers
+
+    with postgres_connection() as conn:
+        files = loaded_files(conn, color, setting_from_airflow("postgres_schema"))
+    months = republished(files, head)
+    return [{"year": int(label[:4]), "month": int(label[5:])} for label in months]

@@ -1,4 +1,8 @@
-"""The monthly DAGs' timetable: one run per month of the release, dated the first of the month it loads.
+"""The monthly DAGs' timetable: one run per month of the source, dated the first of the month it loads.
+
+A live source's last month is written `latest-2`: the month two months before the current one, worked out each time
+the scheduler asks, so the timetable gains a month on the first of each month and that month's run waits for its
+file (nyc_taxi/sensors.py).
 
 A run's logical date, its "run after" and its run id (`scheduled__2021-01`, `backfill__2021-01-01T00:00:00+00:00`)
 all name the month it loads, so the grid labels the January load "Jan 01"; its data interval is that month.
@@ -17,6 +21,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from airflow.utils.types import DagRunType
 
 MONTH_FORMAT = "%Y-%m"
+LATEST_PREFIX = "latest-"
 
 
 class ReleaseMonthsTimetable(CronTriggerTimetable):
@@ -30,12 +35,22 @@ class ReleaseMonthsTimetable(CronTriggerTimetable):
         super().__init__("0 0 1 * *", timezone="UTC")
         self.release_months = tuple(release_months)
         self.catchup_months = tuple(catchup_months or release_months)
-        self._release_first, self._release_last = (_month_start(label) for label in self.release_months)
-        self._catchup_first, self._catchup_last = (_month_start(label) for label in self.catchup_months)
+        self._release_first = _month_start(self.release_months[0])
+        self._catchup_first = _month_start(self.catchup_months[0])
+        for label in (*self.release_months, *self.catchup_months):
+            _month_start(label)  # a bad label fails here, when the DAG is parsed
         self.description = (
             f"One run per month, on the 1st, loading that month; catchup {'..'.join(self.catchup_months)}, "
             f"backfills within {'..'.join(self.release_months)}"
         )
+
+    @property
+    def _release_last(self) -> pendulum.DateTime:
+        return _month_start(self.release_months[1])
+
+    @property
+    def _catchup_last(self) -> pendulum.DateTime:
+        return _month_start(self.catchup_months[1])
 
     @property
     def summary(self) -> str:
@@ -90,7 +105,12 @@ class ReleaseMonthsTimetable(CronTriggerTimetable):
         return DagRunInfo(run_after=info.run_after, data_interval=_month_of(info.run_after))
 
 
-def _month_start(label: str) -> pendulum.DateTime:
+def _month_start(label: str, now: dt.datetime | None = None) -> pendulum.DateTime:
+    """`2021-07` -> 2021-07-01; `latest-2` -> the first of the month two months before now."""
+    if label.startswith(LATEST_PREFIX):
+        lag = int(label.removeprefix(LATEST_PREFIX))
+        now = now or pendulum.now("UTC")
+        return pendulum.datetime(now.year, now.month, 1, tz="UTC").subtract(months=lag)
     month = dt.datetime.strptime(label, MONTH_FORMAT)
     return pendulum.datetime(month.year, month.month, 1, tz="UTC")
 

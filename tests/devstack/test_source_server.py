@@ -143,3 +143,51 @@ def test_stop_is_prompt_while_a_request_waits(release: Path) -> None:
     server.stop()
     assert time.monotonic() - started < 2
     server.stop()  # idempotent
+
+
+# --- As CloudFront serves the TLC's files: HEAD, ETag, Last-Modified, byte ranges, 403 for a missing month ---------
+
+TLC_PATH = "/trip-data/yellow_tripdata_2024-01.parquet"
+
+
+def request(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=headers or {}),
+                                    timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_head_names_the_files_etag_size_and_date_without_a_body(server, release):
+    status, headers, body = request(server.base_url + FILE_PATH, "HEAD")
+    assert status == 200 and body == b""
+    assert int(headers["Content-Length"]) == (release / FILE_PATH.lstrip("/")).stat().st_size
+    assert headers["ETag"].startswith('"') and headers["Last-Modified"].endswith("GMT")
+    assert headers["Accept-Ranges"] == "bytes"
+
+
+def test_a_file_written_again_has_another_etag(server, release):
+    _, before, _ = request(server.base_url + FILE_PATH, "HEAD")
+    file = release / FILE_PATH.lstrip("/")
+    file.write_bytes(file.read_bytes() + b"\0")
+    _, after, _ = request(server.base_url + FILE_PATH, "HEAD")
+    assert after["ETag"] != before["ETag"]
+
+
+def test_a_range_is_served_as_206_with_its_bytes(server, release):
+    whole = (release / FILE_PATH.lstrip("/")).read_bytes()
+    status, headers, body = request(server.base_url + FILE_PATH, headers={"Range": "bytes=100-199"})
+    assert (status, body) == (206, whole[100:200])
+    assert headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    status, _, tail = request(server.base_url + FILE_PATH, headers={"Range": "bytes=-8"})
+    assert (status, tail) == (206, whole[-8:])
+
+
+def test_a_missing_file_answers_403_like_cloudfront_when_told(release):
+    with SourceServer(release, missing_status=403) as cloudfront:
+        assert request(cloudfront.base_url + TLC_PATH, "HEAD")[0] == 403
+        file = release / TLC_PATH.lstrip("/")
+        file.parent.mkdir(parents=True)
+        file.write_bytes(b"PAR1....PAR1")
+        assert request(cloudfront.base_url + TLC_PATH, "HEAD")[0] == 200

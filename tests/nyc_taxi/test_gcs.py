@@ -148,3 +148,20 @@ def test_the_run_date_object_holds_the_whole_month(cleaned, bucket, gcs_client, 
     assert uri == f"gs://{bucket}/nyc_taxi/green/by_run_date/2021/02/01/daily-trips.parquet"
     assert pq.read_table(uri.removeprefix("gs://"), filesystem=gcp.arrow_filesystem()).num_rows == rows
     assert rows == read_cleaned(cleaned[JANUARY]).num_rows
+
+
+def test_a_tlc_parquet_month_is_partitioned_by_pickup_date_with_its_own_columns(tmp_path):
+    """The TLC's 2025 file has cbd_congestion_fee, which the release's schema lacks: the partitions keep it."""
+    from devstack.synthetic_parquet import write_parquet_month
+    from nyc_taxi.transform import cleaned_batches, transform_month_file
+
+    source = tmp_path / "yellow_tripdata_2025-02.parquet"
+    written = write_parquet_month(source, "yellow", 2025, 2, 3_000, row_group_rows=1_000)
+    staged = tmp_path / "yellow_tripdata_2025-02.arrow"
+    stats = transform_month_file(source, "yellow", staged)
+    assert stats.rows_kept == written.kept
+    partitions = write_month_partitions(cleaned_batches(staged), TaxiMonth("yellow", 2025, 2), tmp_path / "out")
+    assert sum(info["rows"] for info in partitions.values()) == written.kept
+    assert {info["pickup_date"][:7] for info in partitions.values()} == {"2025-02"}
+    table = ds.dataset(tmp_path / "out", format="parquet", partitioning="hive").to_table()
+    assert "cbd_congestion_fee" in table.column_names and table.num_rows == written.kept

@@ -284,3 +284,62 @@ def test_postgres_crashing_mid_copy_keeps_the_previous_rows_and_a_retry_succeeds
             assert rows_per_month(conn, "ny_taxi") == {"2021-01": stats.rows_kept}
     finally:
         cluster.stop()
+
+
+# --- The TLC's Parquet months: a newer month's column widens the table -----------------------------------------------
+
+import pyarrow as pa  # noqa: E402
+
+from devstack.synthetic_parquet import write_parquet_month  # noqa: E402
+from nyc_taxi.postgres import TableSchemaRefused  # noqa: E402
+from nyc_taxi.transform import TransformStats, clean_month_batches  # noqa: E402
+
+
+def _load_parquet_month(conn, schema, tmp_path, service, year, month, rows=2_000, **kwargs):
+    path = tmp_path / f"{service}_tripdata_{year:04d}-{month:02d}.parquet"
+    written = write_parquet_month(path, service, year, month, rows, seed=month, row_group_rows=500, **kwargs)
+    stats = TransformStats.for_color(service)
+    taxi_month = TaxiMonth(service, year, month)
+    loaded = replace_month(conn, taxi_month, clean_month_batches(path, service, stats), schema=schema)
+    assert loaded == stats.rows_kept == written.kept
+    check_month(conn, taxi_month, loaded, schema=schema)
+    return loaded
+
+
+def _columns(conn, schema, table):
+    return dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s "
+                             "AND table_name = %s", (schema, table)).fetchall())
+
+
+def test_a_newer_month_with_a_new_column_widens_the_table_and_older_months_read_null(pg_conn, pg_schema, tmp_path):
+    _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2024, 12)
+    assert "cbd_congestion_fee" not in _columns(pg_conn, pg_schema, "yellow_tripdata")
+    assert _columns(pg_conn, pg_schema, "yellow_tripdata")["airport_fee"] == "double precision"
+    january = _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2025, 1)
+    assert _columns(pg_conn, pg_schema, "yellow_tripdata")["cbd_congestion_fee"] == "double precision"
+    by_month = dict(pg_conn.execute(
+        f"SELECT to_char(source_month, 'YYYY-MM'), count(cbd_congestion_fee) FROM {pg_schema}.yellow_tripdata "
+        "GROUP BY 1").fetchall())
+    assert by_month == {"2024-12": 0, "2025-01": january}
+
+
+def test_2009_and_the_modern_eras_share_one_table(pg_conn, pg_schema, tmp_path):
+    _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2023, 3)
+    _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2009, 3)
+    columns = _columns(pg_conn, pg_schema, "yellow_tripdata")
+    assert columns["pickup_longitude"] == "double precision" and columns["payment_type_name"] == "text"
+    assert columns["payment_type"] == "bigint"
+
+
+def test_a_column_that_changes_type_in_a_later_month_is_refused_naming_month_and_column(pg_conn, pg_schema,
+                                                                                       tmp_path):
+    _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2026, 6, extra_columns={"request_source": pa.string()})
+    assert _columns(pg_conn, pg_schema, "yellow_tripdata")["request_source"] == "text"
+    with pytest.raises(TableSchemaRefused, match="yellow 2026-07 refused, a column changed meaning: request_source "
+                                                 "is bigint in the month but text in"):
+        _load_parquet_month(pg_conn, pg_schema, tmp_path, "yellow", 2026, 7,
+                            extra_columns={"request_source": pa.int64()})
+
+
+def test_an_fhvhv_month_loads_and_passes_its_check(pg_conn, pg_schema, tmp_path):
+    assert _load_parquet_month(pg_conn, pg_schema, tmp_path, "fhvhv", 2021, 2) == 2_000

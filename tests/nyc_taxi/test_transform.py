@@ -132,3 +132,96 @@ def test_a_failure_mid_file_leaves_no_staging_file(write_trips, tmp_path, monkey
     with pytest.raises(TransformError, match="line 2002"):
         clean(write_trips("yellow", trips), "yellow", tmp_path)
     assert list(tmp_path.glob("cleaned*")) == []
+
+
+# --- The TLC's Parquet files ----------------------------------------------------------------------------------------
+
+import itertools  # noqa: E402
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute  # noqa: E402, F401
+import pyarrow.parquet as pq  # noqa: E402
+
+from devstack.synthetic_parquet import write_parquet_month  # noqa: E402
+from nyc_taxi.schema import pickup_date_column  # noqa: E402
+from nyc_taxi.transform import (  # noqa: E402
+    PARQUET_BATCH_ROWS,
+    TransformStats,
+    clean_month_batches,
+    read_parquet_batches,
+)
+
+
+def _parquet(tmp_path, service, year, month, rows=3_000, **kwargs):
+    path = tmp_path / f"{service}_tripdata_{year:04d}-{month:02d}.parquet"
+    return write_parquet_month(path, service, year, month, rows, row_group_rows=1_000, **kwargs)
+
+
+@pytest.mark.parametrize("service, year, month", [
+    ("yellow", 2009, 5), ("yellow", 2022, 1), ("yellow", 2023, 2), ("yellow", 2025, 1), ("green", 2019, 9),
+    ("green", 2024, 4), ("fhv", 2019, 3), ("fhv", 2023, 6), ("fhvhv", 2019, 2), ("fhvhv", 2025, 1),
+])
+def test_each_eras_file_loads_as_the_tables_types_and_keeps_what_the_rules_keep(tmp_path, service, year, month):
+    written = _parquet(tmp_path, service, year, month)
+    stats = TransformStats.for_color(service)
+    batches = list(clean_month_batches(written.path, service, stats))
+    assert stats.rows_read == written.rows and stats.rows_kept == written.kept
+    types = {str(field.type) for batch in batches for field in batch.schema}
+    assert types <= {"int64", "double", "timestamp[us]", "string", "date32[day]"}
+    assert pickup_date_column(service) in batches[0].schema.names
+
+
+def test_a_column_already_of_the_tables_type_is_passed_on_unconverted(tmp_path):
+    written = _parquet(tmp_path, "yellow", 2022, 3)
+    raw = next(pq.ParquetFile(written.path).iter_batches(batch_size=PARQUET_BATCH_ROWS))
+    [batch] = list(itertools.islice(read_parquet_batches(written.path, "yellow"), 1))
+    # The double column is handed on as read: the same values, of the same type, no cast in between.
+    assert batch["fare_amount"].type == raw["fare_amount"].type == pa.float64()
+    assert batch["fare_amount"].equals(raw["fare_amount"])
+    assert batch["passenger_count"].type == pa.int64()  # a double in this era: made an integer, checked whole
+
+
+def test_a_file_is_read_in_batches_of_bounded_rows_never_whole(tmp_path, monkeypatch):
+    import nyc_taxi.transform
+
+    written = _parquet(tmp_path, "fhvhv", 2021, 6, rows=5_000)
+    assert pq.ParquetFile(written.path).metadata.num_row_groups == 5
+    monkeypatch.setattr(nyc_taxi.transform, "PARQUET_BATCH_ROWS", 700)
+    sizes = [batch.num_rows for batch in read_parquet_batches(written.path, "fhvhv")]
+    assert sum(sizes) == 5_000 and max(sizes) == 700 and len(sizes) == 8
+
+
+def test_nanosecond_times_load_as_microseconds_and_a_fraction_of_one_is_refused(tmp_path):
+    written = _parquet(tmp_path, "green", 2021, 2, timestamp_unit="ns")
+    batch = next(read_parquet_batches(written.path, "green"))
+    assert batch["lpep_pickup_datetime"].type == pa.timestamp("us")
+    table = pq.read_table(written.path)
+    odd = table.set_column(1, "lpep_pickup_datetime",
+                           pa.compute.add(table["lpep_pickup_datetime"], pa.scalar(1, pa.duration("ns"))))
+    pq.write_table(odd, written.path)
+    with pytest.raises(TransformError, match="column lpep_pickup_datetime .* does not convert to timestamp without "
+                                             "loss"):
+        list(read_parquet_batches(written.path, "green"))
+
+
+def test_a_double_that_is_not_whole_in_an_integer_column_is_refused_naming_its_row(tmp_path):
+    written = _parquet(tmp_path, "yellow", 2021, 5)
+    table = pq.read_table(written.path)
+    counts = table["passenger_count"].to_pylist()
+    counts[1_500] = 1.5
+    pq.write_table(table.set_column(3, "passenger_count", pa.array(counts, pa.float64())), written.path)
+    with pytest.raises(TransformError, match="column passenger_count holds integers, but row 1,501 has 1.5"):
+        list(read_parquet_batches(written.path, "yellow"))
+
+
+def test_2009s_times_written_as_text_are_parsed(tmp_path):
+    written = _parquet(tmp_path, "yellow", 2009, 1)
+    batch = next(read_parquet_batches(written.path, "yellow"))
+    raw = next(pq.ParquetFile(written.path).iter_batches(batch_size=10, columns=["Trip_Pickup_DateTime"]))
+    assert batch["tpep_pickup_datetime"][0].as_py() == dt.datetime.fromisoformat(raw[0][0].as_py())
+
+
+def test_a_new_column_is_kept_under_its_snake_case_name(tmp_path):
+    written = _parquet(tmp_path, "yellow", 2026, 6, extra_columns={"request_source": pa.large_string()})
+    batch = next(read_parquet_batches(written.path, "yellow"))
+    assert batch.schema.field("request_source").type == pa.string()
