@@ -81,6 +81,9 @@ class WaitForMonthFile(BaseOperator):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("task_id", "wait_for_month_file")
+        # The wait has its own bound: a retry would only wait that long again (under `dag.test()` a run that had
+        # given up was retried twice, 30 s apart, though it raised AirflowFailException).
+        kwargs["retries"] = 0
         super().__init__(**kwargs)
 
     def execute(self, context):
