@@ -19,6 +19,17 @@ def dag():
     return DagBag(dag_folder=REPO / "dags").dags["yellow_taxi_to_postgres"]
 
 
+@pytest.fixture
+def quick_retries(dag):
+    """Airflow's real retry, 1 s after the failed try instead of the DAGs' 30 s: what is tested is that the retry
+    does the work, not the wait."""
+    import datetime as dt
+
+    for task in dag.tasks:
+        task.retry_delay = dt.timedelta(seconds=1)
+    return dag
+
+
 @pytest.fixture(scope="module")
 def published_march(publish):
     return publish("yellow", 2021, 3, rows=30_000)
@@ -148,10 +159,10 @@ def test_the_zone_lookup_loads_then_an_fhv_month_loads_checked_and_reloads_exact
     assert audit[-1][3]["drop_off_datetime > pickup_datetime"] > 0
 
 
-def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_env, published_march, source,
-                                                                   postgres_dsn):
+def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, quick_retries, airflow_env, published_march,
+                                                                   source, postgres_dsn):
     """Two 500s are retried within the download (backoff); a connection dropped mid-file fails the try, and
-    Airflow's retry (30 s later) loads the month. Slow on purpose: it waits out a real retry delay."""
+    Airflow's retry loads the month."""
     path = "/yellow/yellow_tripdata_2021-03.csv.gz"
     source.fail(path, status=500, times=2)
     source.truncate(path, at_byte=50_000, times=1)
@@ -164,10 +175,10 @@ def test_a_flaky_source_is_retried_by_the_download_then_by_airflow(dag, airflow_
     assert month_counts(postgres_dsn, airflow_env)[0] == {"2021-03": published_march}
 
 
-def test_postgres_stopping_mid_load_keeps_the_month_and_airflow_retry_reloads_it(dag, airflow_env, published_march,
-                                                                              monkeypatch):
+def test_postgres_stopping_mid_load_keeps_the_month_and_airflow_retry_reloads_it(dag, quick_retries, airflow_env,
+                                                                              published_march, monkeypatch):
     """A cluster of its own, stopped the hard way when a rerun's load has deleted and re-copied the month but not
-    committed (it waits on a lock the test holds on the audit table). Slow on purpose: a real retry delay."""
+    committed (it waits on a lock the test holds on the audit table)."""
     import threading
     import time
 
