@@ -116,13 +116,18 @@ class WaitForMonthFile(BaseOperator):
         log.info("%s is not published at %s yet: asking every %.0f s until %s", month, url, poll_seconds,
                  f"{give_up_at:%Y-%m-%d %H:%M} UTC")
         self.defer(trigger=MonthFileTrigger(url, poll_seconds, give_up_at.isoformat()),
-                   method_name="execute_complete", kwargs={"url": url, "wait_days": wait_days})
+                   method_name="execute_complete")
 
-    def execute_complete(self, context, event: dict, url: str, wait_days: float):
+    def execute_complete(self, context, event: dict, **_):
+        # The month, its URL and the bound from the run again, not from the deferral's kwargs: dag.test() resumed
+        # a task without them (a TypeError that a retry then hid).
+        from nyc_taxi.settings import setting_from_airflow
+
         from airflow.sdk.exceptions import AirflowFailException
 
-        month, _, _ = _month_and_url(context)
+        month, url, _ = _month_and_url(context)
         if event.get("status") != PUBLISHED:
+            wait_days = float(setting_from_airflow("tlc_wait_days"))
             raise AirflowFailException(
                 f"{month} is not published yet at {url}: waited {wait_days:g} days (nyc_taxi_tlc_wait_days); the "
                 f"TLC publishes a month about two months after it ends. Clear this task to wait again"
